@@ -1,0 +1,92 @@
+"""RouterAI's configuration: the one module that reads the environment.
+
+Everything else receives a `Settings` instance from its caller (the composition
+root builds it once with `Settings()` or `load_settings()`), so tests construct
+their own settings instead of patching the environment. Settings are frozen:
+once read, they do not change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "routerai-development-secret-key-change-me"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting RouterAI reads, with the embedded defaults of a fresh clone."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    environment: Environment = Field(Environment.DEVELOPMENT, alias="ROUTERAI_ENV")
+    data_dir: Path = Field(Path("data"), alias="ROUTERAI_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    secret_key: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET_KEY), alias="ROUTERAI_SECRET_KEY")
+    public_url: str = Field("http://localhost:3000", alias="ROUTERAI_PUBLIC_URL")
+
+    # Upstream providers. When the sandbox URL is set, every provider points at it.
+    sandbox_url: str | None = Field(None, alias="ROUTERAI_SANDBOX_URL")
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    groq_api_key: SecretStr | None = Field(None, alias="GROQ_API_KEY")
+    together_api_key: SecretStr | None = Field(None, alias="TOGETHER_API_KEY")
+    ollama_base_url: str | None = Field(None, alias="OLLAMA_BASE_URL")
+    upstream_timeout_s: float = Field(60.0, alias="ROUTERAI_UPSTREAM_TIMEOUT_S", gt=0)
+    upstream_connect_timeout_s: float = Field(5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0)
+
+    # Gateway behaviour.
+    max_body_bytes: int = Field(4 * 1024 * 1024, alias="ROUTERAI_MAX_BODY_BYTES", gt=0)
+    tenant_cache_ttl_s: float = Field(1.0, alias="ROUTERAI_TENANT_CACHE_TTL_S", ge=0)
+
+    # Billing.
+    stripe_secret_key: SecretStr | None = Field(None, alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        default = self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
+        if self.environment is Environment.PRODUCTION and default:
+            raise ValueError(
+                "ROUTERAI_SECRET_KEY must be set to a secret of your own in production"
+            )
+        if len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("ROUTERAI_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite database under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'routerai.db').as_posix()}"
+
+    @property
+    def embedded_redis_path(self) -> Path:
+        """Where the embedded Redis keeps its data when REDIS_URL is unset."""
+        return self.data_dir / "redis.db"
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """True when no real provider credential exists, or the sandbox is forced."""
+        if self.sandbox_url:
+            return True
+        keys = (self.openai_api_key, self.anthropic_api_key, self.groq_api_key,
+                self.together_api_key)
+        return not any(keys) and not self.ollama_base_url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; `overrides` take precedence (by field name)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
