@@ -1,0 +1,71 @@
+"""The tenant context: everything the pipeline needs to know about the caller, as plain values.
+
+Built from the database once, then cached in Redis and in process (see resolver).
+It carries no secret: the API key appears only as its id and display prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from gateway.billing.plans import Plan, get_plan
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    org_id: str
+    org_slug: str
+    key_id: str
+    key_prefix: str
+    environment: str
+    plan: str
+    plan_status: str = "active"
+    org_rpm: int | None = None
+    org_tpm: int | None = None
+    key_rpm: int | None = None
+    key_tpm: int | None = None
+    budget_tokens: int | None = None
+    budget_usd_micro: int | None = None
+    budget_reset_day: int = 1
+    routing_strategy: str = "balanced"
+    routing_weights: dict[str, float] = field(default_factory=dict)
+    prefer_local: bool = False
+    baseline_model: str = "gpt-4o"
+    allowed_providers: tuple[str, ...] | None = None
+    allowed_models: tuple[str, ...] | None = None
+    byok_providers: tuple[str, ...] = ()
+    cache_enabled: bool = True
+
+    @property
+    def plan_info(self) -> Plan:
+        return get_plan(self.plan)
+
+    @property
+    def requests_per_minute(self) -> int:
+        return self.org_rpm or self.plan_info.requests_per_minute
+
+    @property
+    def tokens_per_minute(self) -> int:
+        return self.org_tpm or self.plan_info.tokens_per_minute
+
+    @property
+    def token_budget(self) -> int | None:
+        """The monthly token cap: the org's own, else the plan's hard cap (Free)."""
+        if self.budget_tokens is not None:
+            return self.budget_tokens
+        plan = self.plan_info
+        return plan.included_tokens if plan.hard_cap else None
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> TenantContext:
+        data: dict[str, Any] = orjson.loads(raw)
+        for name in ("allowed_providers", "allowed_models", "byok_providers"):
+            if data.get(name) is not None:
+                data[name] = tuple(data[name])
+        return cls(**data)
