@@ -1,0 +1,30 @@
+# The two set-up commands of the README: `make up` runs the product, `make test` runs every test.
+# Each installs what it needs first (the Python environment, bun for the web app, Chromium for
+# the browser tests), so both work on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: up test lint bench
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(INSTALLED)
+
+up: $(INSTALLED)
+	bash scripts/install-system-deps.sh web
+	$(BIN)/routerai up
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: $(INSTALLED) lint
+	bash scripts/install-system-deps.sh web browser
+	$(BIN)/python -m pytest

@@ -1,0 +1,81 @@
+"""create_app(): the composition root of the gateway's HTTP API.
+
+It builds every long-lived part once (Redis client, database engine, upstream
+transport, pipeline) and closes them in the app's lifespan. The Reflex web app
+mounts the same app, so one port serves pages and `/v1/*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.api.openapi import openapi_document
+from gateway.api.routes import GatewayRoutes, new_request_id
+from gateway.errors import GatewayError, NotFound
+from gateway.runtime import Gateway
+from gateway.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the gateway's ASGI app for `settings` (read from the environment when None)."""
+    settings = settings or load_settings()
+    gateway = Gateway.build(settings)
+    routes = GatewayRoutes(gateway.pipeline, max_body_bytes=settings.max_body_bytes)
+    document = orjson.dumps(openapi_document())
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "sandbox": settings.sandbox_mode})
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await gateway.close()
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
+            Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
+            Route("/v1/models", routes.list_models, methods=["GET"]),
+            Route("/v1/models/{model:path}", routes.retrieve_model, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics", routes.metrics, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error: GatewayError = NotFound(f"Unknown path: {request.method} {request.url.path}",
+                                       code="unknown_url")
+    else:
+        error = GatewayError(exc.detail or "HTTP error", code=None)
+        error.status = exc.status_code
+        error.type = "invalid_request_error"
+    return _render(error, exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return _render(GatewayError("The gateway had an internal error processing your request."))
+
+
+def _render(error: GatewayError, headers: Mapping[str, str] | None = None) -> Response:
+    headers = {**(headers or {}), "x-request-id": new_request_id()}
+    return Response(orjson.dumps(error.body()), status_code=error.status,
+                    media_type="application/json", headers=headers)

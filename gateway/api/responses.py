@@ -1,0 +1,42 @@
+"""Response headers and error rendering shared by every gateway route."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+from starlette.responses import Response
+
+from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from gateway.pipeline import RequestContext
+
+
+def gateway_headers(ctx: RequestContext) -> dict[str, str]:
+    """The headers every answer carries: request id, timing, limits, routing and cost."""
+    headers = {
+        "x-request-id": ctx.request_id,
+        "openai-processing-ms": str(round(ctx.elapsed_ms)),
+        "x-routerai-cache": ctx.cache_status,
+    }
+    if ctx.admitted is not None:
+        headers.update(ctx.admitted.headers)
+    if ctx.chosen is not None:
+        headers["x-routerai-provider"] = ctx.chosen.provider
+        headers["x-routerai-model"] = ctx.chosen.model.id
+    if not ctx.stream or ctx.usage is not None:
+        headers["x-routerai-cost-usd"] = f"{ctx.cost_micro / 1_000_000:.6f}"
+    return headers
+
+
+def error_response(exc: GatewayError, ctx: RequestContext | None = None) -> Response:
+    headers = gateway_headers(ctx) if ctx is not None else {}
+    headers.update(exc.headers)
+    return Response(orjson.dumps(exc.body()), status_code=exc.status, headers=headers,
+                    media_type="application/json")
+
+
+def json_response(data: object, ctx: RequestContext | None = None) -> Response:
+    headers = gateway_headers(ctx) if ctx is not None else None
+    return Response(orjson.dumps(data), headers=headers, media_type="application/json")

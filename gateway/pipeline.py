@@ -1,0 +1,368 @@
+"""The request pipeline: every stage of a gateway request, in order, in one place.
+
+    1. tenancy     key → TenantContext                    gateway.tenancy.resolver
+       (validate)  body → 400 naming the param             gateway.api.validation
+       (eligible)  model name → candidates                 gateway.routing.selection
+    2. rate limit  ┐ one atomic Redis call: both limits    gateway.ratelimit / gateway.budget
+    3. budget      ┘ checked, worst case reserved
+    4. cache       (slot: semantic cache, its own issue)
+    5. router      (slot: ranks candidates by strategy; today the catalogue order)
+    6. execute     adapter builds, transport awaits        gateway.providers
+    7. record      settle to the actual + append usage     gateway.budget (settle), gateway.usage
+
+A `RequestContext` flows through the stages; each stage reads and fills plain
+fields of it. Stages raise `GatewayError`s; the API renders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gateway.api.validation import requested_output_tokens, validate_chat, validate_embeddings
+from gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    QuotaExceeded,
+    RateLimited,
+    UpstreamError,
+)
+from gateway.metrics import Metrics
+from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
+from gateway.providers.base import ChatResult, Usage
+from gateway.providers.registry import ProviderRegistry
+from gateway.providers.transport import Transport
+from gateway.budget.admission import (
+    Admission,
+    AdmissionResult,
+    AdmissionStore,
+    Limits,
+    Reason,
+    Settlement,
+    admission_for,
+)
+from gateway.routing.selection import Candidate, ModelSelector
+from gateway.tenancy.context import TenantContext
+from gateway.tenancy.resolver import TenantResolver
+from gateway.tokens import count_chat_prompt, count_embedding_input
+from gateway.usage import UsageRecorder, usage_record
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What the pipeline knows about one request so far."""
+
+    request_id: str
+    endpoint: str
+    authorization: str | None
+    raw_body: bytes
+    body: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    created_at: float = field(default_factory=time.time)
+    tenant: TenantContext | None = None
+    stream: bool = False
+    include_usage: bool = False
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: Candidate | None = None
+    prompt_tokens: int = 0
+    output_reserve: int = 0
+    admission: Admission | None = None
+    admitted: AdmissionResult | None = None
+    usage: Usage | None = None
+    cost_micro: int = 0
+    baseline_micro: int = 0
+    status: int = 200
+    error_type: str | None = None
+    cache_status: str = "miss"
+    ttfb_ms: float | None = None
+    upstream_s: float | None = None
+    finished: bool = False
+
+    @property
+    def model_requested(self) -> str:
+        return str(self.body.get("model", ""))
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+class Pipeline:
+    """Runs requests through the stages; owns nothing but references to its parts."""
+
+    def __init__(self, *, resolver: TenantResolver, selector: ModelSelector,
+                 admission: AdmissionStore, registry: ProviderRegistry, transport: Transport,
+                 recorder: UsageRecorder, catalog: Catalog, metrics: Metrics,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.resolver = resolver
+        self.selector = selector
+        self.admission = admission
+        self.registry = registry
+        self.transport = transport
+        self.recorder = recorder
+        self.catalog = catalog
+        self.metrics = metrics
+        self.clock = clock
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- stages 1-3 -------------------------------------------------------------------------
+
+    async def authenticate(self, ctx: RequestContext) -> TenantContext:
+        ctx.tenant = await self.resolver.resolve(ctx.authorization)
+        return ctx.tenant
+
+    async def admit_chat(self, ctx: RequestContext) -> None:
+        """Stages 1-3 for a chat completion: tenant, valid body, candidates, admission."""
+        tenant = await self.authenticate(ctx)
+        validate_chat(ctx.body)
+        ctx.stream = bool(ctx.body.get("stream"))
+        ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
+        candidates = self.selector.candidates(tenant, ctx.model_requested, ModelKind.CHAT)
+        ctx.prompt_tokens = count_chat_prompt(ctx.body, candidates[0].model.tokenizer)
+        ctx.candidates = _fitting(candidates, ctx)
+        await self._admit(ctx)
+
+    async def admit_embeddings(self, ctx: RequestContext) -> None:
+        tenant = await self.authenticate(ctx)
+        validate_embeddings(ctx.body)
+        candidates = self.selector.candidates(tenant, ctx.model_requested, ModelKind.EMBEDDING)
+        ctx.prompt_tokens = count_embedding_input(ctx.body["input"],
+                                                   candidates[0].model.tokenizer)
+        ctx.candidates = candidates
+        await self._admit(ctx)
+
+    async def _admit(self, ctx: RequestContext) -> None:
+        tenant = ctx.tenant
+        assert tenant is not None
+        worst_cost = max(cost_micro_usd(c.model, ctx.prompt_tokens, ctx.output_reserve)
+                         for c in ctx.candidates)
+        ctx.admission = admission_for(
+            tenant.org_id, tenant.key_id, _limits(tenant),
+            tokens=ctx.prompt_tokens + ctx.output_reserve, cost_micro=worst_cost,
+            now=self.clock(), budget_reset_day=tenant.budget_reset_day)
+        ctx.admitted = result = await self.admission.admit(ctx.admission)
+        if not result.admitted:
+            raise _rejection(result)
+
+    # -- stages 4-6 -------------------------------------------------------------------------
+
+    def route(self, ctx: RequestContext) -> Candidate:
+        """Stage 5 slot: today the first eligible candidate; the router will rank them."""
+        ctx.chosen = ctx.candidates[0]
+        return ctx.chosen
+
+    async def execute_chat(self, ctx: RequestContext) -> ChatResult:
+        candidate = self.route(ctx)
+        adapter = self.registry.get(candidate.provider)
+        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key,
+                                       stream=False)
+        began = time.perf_counter()
+        raw = await self.transport.post(request)
+        ctx.upstream_s = time.perf_counter() - began
+        result = _parsed(adapter.parse_chat, raw, candidate.provider)
+        self._price(ctx, result.usage)
+        return result
+
+    async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
+        candidate = self.route(ctx)
+        adapter = self.registry.get(candidate.provider)
+        request = adapter.embeddings_request(ctx.body, candidate.model.id, candidate.api_key)
+        began = time.perf_counter()
+        raw = await self.transport.post(request)
+        ctx.upstream_s = time.perf_counter() - began
+        result = _parsed(adapter.parse_embeddings, raw, candidate.provider)
+        self._price(ctx, result.usage)
+        return result
+
+    async def open_stream(self, ctx: RequestContext) -> AsyncIterator[bytes]:
+        """Start the upstream stream; errors before its first line raise as HTTP errors.
+
+        The iterator returned yields SSE frames for the client and settles the
+        request when it ends, however it ends.
+        """
+        candidate = self.route(ctx)
+        adapter = self.registry.get(candidate.provider)
+        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key,
+                                       stream=True)
+        began = time.perf_counter()
+        lines = self.transport.stream(request)
+        first = await anext(lines)
+        ctx.ttfb_ms = (time.perf_counter() - began) * 1000
+        translator = adapter.stream_translator(include_usage=ctx.include_usage)
+        return self._relay(ctx, first, lines, translator, began)
+
+    async def _relay(self, ctx: RequestContext, first: bytes, lines: AsyncIterator[bytes],
+                     translator: Any, began: float) -> AsyncIterator[bytes]:
+        chunks = 0
+        try:
+            for payload in translator.feed(first):
+                chunks += 1
+                yield b"data: " + payload + b"\n\n"
+            async for line in lines:
+                for payload in translator.feed(line):
+                    chunks += 1
+                    yield b"data: " + payload + b"\n\n"
+            if not translator.finished:
+                raise InvalidStreamEnd(f"{ctx.chosen.provider if ctx.chosen else 'upstream'} "
+                                       "ended the stream before it was complete")
+            ctx.upstream_s = time.perf_counter() - began
+            self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            yield _cost_comment(ctx)
+            yield b"data: [DONE]\n\n"
+        except GatewayError as exc:
+            self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            self._fail(ctx, exc)
+            yield b"data: " + orjson.dumps(exc.body()) + b"\n\n"
+        finally:
+            if ctx.usage is None:  # the client went away mid-stream
+                self._price(ctx, _estimated_usage(ctx, chunks))
+                ctx.status, ctx.error_type = 499, "client_closed"
+            self.finish_later(ctx)
+
+    # -- stage 7 ----------------------------------------------------------------------------
+
+    def _price(self, ctx: RequestContext, usage: Usage | None) -> None:
+        candidate = ctx.chosen
+        assert candidate is not None
+        usage = usage or Usage(ctx.prompt_tokens, 0)
+        ctx.usage = usage
+        ctx.cost_micro = cost_micro_usd(candidate.model, usage.prompt_tokens,
+                                        usage.completion_tokens)
+        baseline = self._baseline(ctx.tenant, candidate.model)
+        ctx.baseline_micro = cost_micro_usd(baseline, usage.prompt_tokens,
+                                            usage.completion_tokens)
+
+    def _baseline(self, tenant: TenantContext | None, used: ModelInfo) -> ModelInfo:
+        if used.kind is ModelKind.EMBEDDING or tenant is None:
+            return used
+        for model in self.catalog.serving(tenant.baseline_model):
+            if model.kind is ModelKind.CHAT:
+                return model
+        return used
+
+    def _fail(self, ctx: RequestContext, exc: GatewayError) -> None:
+        ctx.status = exc.status
+        ctx.error_type = exc.code or exc.type
+
+    async def fail(self, ctx: RequestContext, exc: GatewayError) -> None:
+        """Record a request that ended in `exc` (before or after admission)."""
+        self._fail(ctx, exc)
+        if isinstance(exc, RateLimited | QuotaExceeded):
+            self.metrics.rejection(exc.code or exc.type)
+        if ctx.admitted is not None and ctx.admitted.admitted and ctx.chosen is not None:
+            self._price(ctx, Usage(0, 0))
+        await self.finish(ctx)
+
+    async def finish(self, ctx: RequestContext) -> None:
+        """Stage 7: settle the reservation to the actual and append the usage record."""
+        if ctx.finished:
+            return
+        ctx.finished = True
+        self._observe(ctx)
+        if ctx.tenant is None:
+            return
+        record = usage_record(ctx)
+        admitted = ctx.admitted
+        if ctx.admission is not None and admitted is not None and admitted.admitted:
+            usage = ctx.usage or Usage(0, 0)
+            settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
+            await self.admission.settle(settlement, record)
+        else:
+            await self.recorder.append(record)
+
+    def finish_later(self, ctx: RequestContext) -> None:
+        """Finish in a task of its own: it must complete even if the caller is cancelled."""
+        task = asyncio.get_running_loop().create_task(self.finish(ctx))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background settlements (on shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _observe(self, ctx: RequestContext) -> None:
+        usage = ctx.usage or Usage(0, 0)
+        chosen = ctx.chosen
+        self.metrics.request(
+            endpoint=ctx.endpoint, provider=chosen.provider if chosen else "none",
+            model=chosen.model.id if chosen else "none", status=ctx.status,
+            latency_s=ctx.elapsed_ms / 1000, upstream_s=ctx.upstream_s,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cost_micro=ctx.cost_micro, cache=ctx.cache_status)
+
+
+class InvalidStreamEnd(GatewayError):
+    status = 502
+    type = "upstream_error"
+    code = "stream_interrupted"
+
+
+def _parsed(parse: Callable[[bytes], ChatResult], raw: bytes, provider: str) -> ChatResult:
+    try:
+        return parse(raw)
+    except (ValueError, TypeError, KeyError, AttributeError):  # orjson's errors are ValueErrors
+        raise UpstreamError(f"{provider} returned a response RouterAI could not read",
+                            code="upstream_invalid_response") from None
+
+
+def _fitting(candidates: list[Candidate], ctx: RequestContext) -> list[Candidate]:
+    """Candidates whose context window holds the prompt plus the requested output."""
+    requested = requested_output_tokens(ctx.body)
+    n = int(ctx.body.get("n") or 1)
+    fitting = []
+    for candidate in candidates:
+        model = candidate.model
+        room = model.context_window - ctx.prompt_tokens
+        output = requested if requested is not None else min(model.max_output_tokens, room)
+        if output <= model.max_output_tokens and 0 < output <= room:
+            fitting.append(candidate)
+            ctx.output_reserve = max(ctx.output_reserve, output * n)
+    if not fitting:
+        model = candidates[0].model
+        raise InvalidRequest(
+            f"This model's maximum context length is {model.context_window} tokens and it "
+            f"returns at most {model.max_output_tokens} tokens. You requested "
+            f"{ctx.prompt_tokens} tokens in the messages and "
+            f"{requested if requested is not None else 'the default'} for the completion.",
+            param="messages", code="context_length_exceeded")
+    return fitting
+
+
+def _limits(tenant: TenantContext) -> Limits:
+    return Limits(org_rpm=tenant.requests_per_minute, org_tpm=tenant.tokens_per_minute,
+                  key_rpm=tenant.key_rpm, key_tpm=tenant.key_tpm,
+                  budget_tokens=tenant.token_budget, budget_usd_micro=tenant.budget_usd_micro)
+
+
+def _rejection(result: AdmissionResult) -> GatewayError:
+    reason = result.reason or Reason.ORG_REQUESTS
+    if reason.is_budget:
+        what = "token" if reason is Reason.BUDGET_TOKENS else "spending"
+        return QuotaExceeded(
+            f"Your organization has reached its monthly {what} budget. Raise the budget or "
+            "upgrade your plan in the RouterAI dashboard (/dashboard/billing).")
+    headers = {"retry-after": str(result.retry_after_s or 1)}
+    scope, _, kind = reason.value.partition("_")
+    owner = "organization" if scope == "org" else "API key"
+    error = RateLimited(
+        f"Rate limit reached for {kind} per minute on this {owner}. Limit "
+        f"{result.limit_requests if kind == 'requests' else result.limit_tokens}; please try "
+        f"again in {result.retry_after_s or 1}s.", headers=headers)
+    error.type = kind
+    return error
+
+
+def _estimated_usage(ctx: RequestContext, chunks: int) -> Usage:
+    """Without the upstream's usage chunk, each content chunk counts as one token."""
+    return Usage(ctx.prompt_tokens, chunks)
+
+
+def _cost_comment(ctx: RequestContext) -> bytes:
+    return f": x-routerai-cost-usd {ctx.cost_micro / 1_000_000:.6f}\n\n".encode()
+

@@ -1,0 +1,101 @@
+"""OpenAI-compatible providers (OpenAI, Groq, Together): the request passes through as sent.
+
+Only the model is replaced by the provider's own id, and a stream always asks
+the upstream for its usage chunk, so the gateway can meter the call; the client
+receives that chunk only when it asked for it itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gateway.providers.base import ChatResult, Usage
+from gateway.providers.transport import UpstreamRequest
+
+_DATA = b"data: "
+_DONE = b"[DONE]"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAICompatible:
+    """An OpenAI-compatible vendor: a name and where its `/v1` lives."""
+
+    name: str
+    base_url: str
+    supports_embeddings: bool = True
+
+    def _request(self, path: str, payload: dict[str, Any], api_key: str) -> UpstreamRequest:
+        headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        return UpstreamRequest(self.name, f"{self.base_url}{path}", headers,
+                               orjson.dumps(payload))
+
+    def chat_request(self, body: dict[str, Any], model_id: str, api_key: str,
+                     *, stream: bool) -> UpstreamRequest:
+        payload = {**body, "model": model_id}
+        if stream:
+            payload["stream_options"] = {**(body.get("stream_options") or {}),
+                                         "include_usage": True}
+        return self._request("/v1/chat/completions", payload, api_key)
+
+    def parse_chat(self, raw: bytes) -> ChatResult:
+        data = orjson.loads(raw)
+        return ChatResult(raw, usage_from(data.get("usage")), data.get("model"))
+
+    def stream_translator(self, *, include_usage: bool = False) -> OpenAIStreamTranslator:
+        return OpenAIStreamTranslator(include_usage)
+
+    def embeddings_request(self, body: dict[str, Any], model_id: str,
+                           api_key: str) -> UpstreamRequest:
+        return self._request("/v1/embeddings", {**body, "model": model_id}, api_key)
+
+    def parse_embeddings(self, raw: bytes) -> ChatResult:
+        data = orjson.loads(raw)
+        usage = data.get("usage") or {}
+        prompt = int(usage.get("prompt_tokens") or 0)
+        return ChatResult(raw, Usage(prompt, 0), data.get("model"))
+
+
+class OpenAIStreamTranslator:
+    """Passes OpenAI SSE payloads through, noting usage and the end of the stream."""
+
+    def __init__(self, include_usage: bool) -> None:
+        self._include_usage = include_usage
+        self.usage: Usage | None = None
+        self.finished = False
+        self.content_sent = False
+
+    def feed(self, line: bytes) -> list[bytes]:
+        if not line.startswith(_DATA):
+            return []
+        payload = line[len(_DATA):]
+        if payload == _DONE:
+            self.finished = True
+            return []
+        if b'"usage"' in payload:
+            return self._usage_chunk(payload)
+        self.content_sent = True
+        return [payload]
+
+    def _usage_chunk(self, payload: bytes) -> list[bytes]:
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return [payload]
+        usage = usage_from(data.get("usage"))
+        if usage is None:
+            self.content_sent = True
+            return [payload]
+        self.usage = usage
+        if data.get("choices"):
+            self.content_sent = True
+            return [payload]
+        return [payload] if self._include_usage else []
+
+
+def usage_from(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0))

@@ -1,0 +1,5 @@
+"""`python -m routerai` runs the command line."""
+
+from routerai.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""Guarantees that hold across gateway processes sharing one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+
+import httpx
+import redis.asyncio as aioredis
+
+from gateway.budget.period import budget_period_at
+from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.settings import Settings
+from tests.gateway.conftest import Tenant
+from tests.gateway.processes import gateway_processes
+
+BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 20}
+
+
+async def fire_all(urls: list[str], key: str, count: int) -> list[httpx.Response]:
+    """`count` concurrent requests spread over the gateway processes."""
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        calls = [client.post(f"{urls[i % len(urls)]}/v1/chat/completions", json=BODY,
+                             headers={"Authorization": f"Bearer {key}"})
+                 for i in range(count)]
+        return list(await asyncio.gather(*calls))
+
+
+def fire(urls: list[str], key: str, count: int) -> list[int]:
+    return [response.status_code for response in asyncio.run(fire_all(urls, key, count))]
+
+
+def settled_spend(redis_url: str, tenant: Tenant) -> tuple[int, int]:
+    async def read() -> tuple[int, int]:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            period = budget_period_at(time.time(), tenant.org.budget_reset_day)
+            return await RedisAdmissionStore(client).spend(str(tenant.org.id), period.id)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(read())
+
+
+def test_a_rate_limit_holds_exactly_across_two_processes(
+        gateway_settings: Settings, make_tenant: Callable[..., Tenant]) -> None:
+    tenant = make_tenant(rpm_limit=50)
+    with gateway_processes(gateway_settings) as urls:
+        statuses = Counter(fire(urls, tenant.key, 200))
+    assert statuses == {200: 50, 429: 150}
+
+
+def test_a_budget_is_never_overspent_under_concurrency(
+        gateway_settings: Settings, redis_url: str,
+        make_tenant: Callable[..., Tenant]) -> None:
+    cap = 10 * 28  # each request reserves its prompt (8 tokens) + max_tokens (20)
+    tenant = make_tenant(monthly_token_budget=cap)
+    with gateway_processes(gateway_settings) as urls:
+        responses = asyncio.run(fire_all(urls, tenant.key, 100))
+        time.sleep(1)  # settlements run just after each response is sent
+    served = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(served) >= 10 and len(served) + len(refused) == 100
+    assert {r.json()["error"]["code"] for r in refused} == {"insufficient_quota"}
+    tokens, _ = settled_spend(redis_url, tenant)
+    assert tokens == sum(r.json()["usage"]["total_tokens"] for r in served)
+    assert tokens <= cap
+
+
+def test_a_revoked_key_is_refused_by_every_process_within_two_seconds(
+        gateway_settings: Settings, tenant: Tenant) -> None:
+    from routerai.admin import revoke_key
+
+    with gateway_processes(gateway_settings) as urls:
+        assert fire(urls, tenant.key, 4) == [200] * 4  # both processes now cache the tenant
+        revoke_key(gateway_settings, key_id=uuid.UUID(tenant.key_id), org=str(tenant.org.id))
+        time.sleep(2)
+        assert fire(urls, tenant.key, 4) == [401] * 4
