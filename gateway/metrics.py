@@ -11,8 +11,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 
-LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                     10.0, 30.0, 60.0)
+LATENCY_BUCKETS_S = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -37,13 +52,29 @@ class Metrics:
     def __init__(self) -> None:
         self.counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
         self.histograms: dict[str, dict[Labels, Histogram]] = defaultdict(
-            lambda: defaultdict(Histogram))
+            lambda: defaultdict(Histogram)
+        )
 
-    def request(self, *, endpoint: str, provider: str, model: str, status: int,
-                latency_s: float, upstream_s: float | None, prompt_tokens: int,
-                completion_tokens: int, cost_micro: int, cache: str) -> None:
-        labels = (("endpoint", endpoint), ("provider", provider), ("model", model),
-                  ("status", str(status)))
+    def request(
+        self,
+        *,
+        endpoint: str,
+        provider: str,
+        model: str,
+        status: int,
+        latency_s: float,
+        upstream_s: float | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_micro: int,
+        cache: str,
+    ) -> None:
+        labels = (
+            ("endpoint", endpoint),
+            ("provider", provider),
+            ("model", model),
+            ("status", str(status)),
+        )
         self.counters["routerai_requests_total"][(*labels, ("cache", cache))] += 1
         self.histograms["routerai_request_duration_seconds"][labels].observe(latency_s)
         if upstream_s is not None:

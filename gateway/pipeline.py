@@ -25,18 +25,6 @@ from typing import Any
 import orjson
 
 from gateway.api.validation import requested_output_tokens, validate_chat, validate_embeddings
-from gateway.errors import (
-    GatewayError,
-    InvalidRequest,
-    QuotaExceeded,
-    RateLimited,
-    UpstreamError,
-)
-from gateway.metrics import Metrics
-from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
-from gateway.providers.base import ChatResult, Usage
-from gateway.providers.registry import ProviderRegistry
-from gateway.providers.transport import Transport
 from gateway.budget.admission import (
     Admission,
     AdmissionResult,
@@ -46,6 +34,18 @@ from gateway.budget.admission import (
     Settlement,
     admission_for,
 )
+from gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    QuotaExceeded,
+    RateLimited,
+    UpstreamError,
+)
+from gateway.metrics import Metrics
+from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
+from gateway.providers.base import ChatResult, StreamTranslator, Usage
+from gateway.providers.registry import ProviderRegistry
+from gateway.providers.transport import Transport
 from gateway.routing.selection import Candidate, ModelSelector
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
@@ -95,10 +95,19 @@ class RequestContext:
 class Pipeline:
     """Runs requests through the stages; owns nothing but references to its parts."""
 
-    def __init__(self, *, resolver: TenantResolver, selector: ModelSelector,
-                 admission: AdmissionStore, registry: ProviderRegistry, transport: Transport,
-                 recorder: UsageRecorder, catalog: Catalog, metrics: Metrics,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        resolver: TenantResolver,
+        selector: ModelSelector,
+        admission: AdmissionStore,
+        registry: ProviderRegistry,
+        transport: Transport,
+        recorder: UsageRecorder,
+        catalog: Catalog,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.resolver = resolver
         self.selector = selector
         self.admission = admission
@@ -131,20 +140,25 @@ class Pipeline:
         tenant = await self.authenticate(ctx)
         validate_embeddings(ctx.body)
         candidates = self.selector.candidates(tenant, ctx.model_requested, ModelKind.EMBEDDING)
-        ctx.prompt_tokens = count_embedding_input(ctx.body["input"],
-                                                   candidates[0].model.tokenizer)
+        ctx.prompt_tokens = count_embedding_input(ctx.body["input"], candidates[0].model.tokenizer)
         ctx.candidates = candidates
         await self._admit(ctx)
 
     async def _admit(self, ctx: RequestContext) -> None:
         tenant = ctx.tenant
         assert tenant is not None
-        worst_cost = max(cost_micro_usd(c.model, ctx.prompt_tokens, ctx.output_reserve)
-                         for c in ctx.candidates)
+        worst_cost = max(
+            cost_micro_usd(c.model, ctx.prompt_tokens, ctx.output_reserve) for c in ctx.candidates
+        )
         ctx.admission = admission_for(
-            tenant.org_id, tenant.key_id, _limits(tenant),
-            tokens=ctx.prompt_tokens + ctx.output_reserve, cost_micro=worst_cost,
-            now=self.clock(), budget_reset_day=tenant.budget_reset_day)
+            tenant.org_id,
+            tenant.key_id,
+            _limits(tenant),
+            tokens=ctx.prompt_tokens + ctx.output_reserve,
+            cost_micro=worst_cost,
+            now=self.clock(),
+            budget_reset_day=tenant.budget_reset_day,
+        )
         ctx.admitted = result = await self.admission.admit(ctx.admission)
         if not result.admitted:
             raise _rejection(result)
@@ -159,8 +173,9 @@ class Pipeline:
     async def execute_chat(self, ctx: RequestContext) -> ChatResult:
         candidate = self.route(ctx)
         adapter = self.registry.get(candidate.provider)
-        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key,
-                                       stream=False)
+        request = adapter.chat_request(
+            ctx.body, candidate.model.id, candidate.api_key, stream=False
+        )
         began = time.perf_counter()
         raw = await self.transport.post(request)
         ctx.upstream_s = time.perf_counter() - began
@@ -187,8 +202,7 @@ class Pipeline:
         """
         candidate = self.route(ctx)
         adapter = self.registry.get(candidate.provider)
-        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key,
-                                       stream=True)
+        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key, stream=True)
         began = time.perf_counter()
         lines = self.transport.stream(request)
         first = await anext(lines)
@@ -196,8 +210,14 @@ class Pipeline:
         translator = adapter.stream_translator(include_usage=ctx.include_usage)
         return self._relay(ctx, first, lines, translator, began)
 
-    async def _relay(self, ctx: RequestContext, first: bytes, lines: AsyncIterator[bytes],
-                     translator: Any, began: float) -> AsyncIterator[bytes]:
+    async def _relay(
+        self,
+        ctx: RequestContext,
+        first: bytes,
+        lines: AsyncIterator[bytes],
+        translator: StreamTranslator,
+        began: float,
+    ) -> AsyncIterator[bytes]:
         chunks = 0
         try:
             for payload in translator.feed(first):
@@ -208,8 +228,10 @@ class Pipeline:
                     chunks += 1
                     yield b"data: " + payload + b"\n\n"
             if not translator.finished:
-                raise InvalidStreamEnd(f"{ctx.chosen.provider if ctx.chosen else 'upstream'} "
-                                       "ended the stream before it was complete")
+                raise InvalidStreamEnd(
+                    f"{ctx.chosen.provider if ctx.chosen else 'upstream'} "
+                    "ended the stream before it was complete"
+                )
             ctx.upstream_s = time.perf_counter() - began
             self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
             yield _cost_comment(ctx)
@@ -231,11 +253,11 @@ class Pipeline:
         assert candidate is not None
         usage = usage or Usage(ctx.prompt_tokens, 0)
         ctx.usage = usage
-        ctx.cost_micro = cost_micro_usd(candidate.model, usage.prompt_tokens,
-                                        usage.completion_tokens)
+        ctx.cost_micro = cost_micro_usd(
+            candidate.model, usage.prompt_tokens, usage.completion_tokens
+        )
         baseline = self._baseline(ctx.tenant, candidate.model)
-        ctx.baseline_micro = cost_micro_usd(baseline, usage.prompt_tokens,
-                                            usage.completion_tokens)
+        ctx.baseline_micro = cost_micro_usd(baseline, usage.prompt_tokens, usage.completion_tokens)
 
     def _baseline(self, tenant: TenantContext | None, used: ModelInfo) -> ModelInfo:
         if used.kind is ModelKind.EMBEDDING or tenant is None:
@@ -290,11 +312,17 @@ class Pipeline:
         usage = ctx.usage or Usage(0, 0)
         chosen = ctx.chosen
         self.metrics.request(
-            endpoint=ctx.endpoint, provider=chosen.provider if chosen else "none",
-            model=chosen.model.id if chosen else "none", status=ctx.status,
-            latency_s=ctx.elapsed_ms / 1000, upstream_s=ctx.upstream_s,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cost_micro=ctx.cost_micro, cache=ctx.cache_status)
+            endpoint=ctx.endpoint,
+            provider=chosen.provider if chosen else "none",
+            model=chosen.model.id if chosen else "none",
+            status=ctx.status,
+            latency_s=ctx.elapsed_ms / 1000,
+            upstream_s=ctx.upstream_s,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_micro=ctx.cost_micro,
+            cache=ctx.cache_status,
+        )
 
 
 class InvalidStreamEnd(GatewayError):
@@ -307,8 +335,10 @@ def _parsed(parse: Callable[[bytes], ChatResult], raw: bytes, provider: str) -> 
     try:
         return parse(raw)
     except (ValueError, TypeError, KeyError, AttributeError):  # orjson's errors are ValueErrors
-        raise UpstreamError(f"{provider} returned a response RouterAI could not read",
-                            code="upstream_invalid_response") from None
+        raise UpstreamError(
+            f"{provider} returned a response RouterAI could not read",
+            code="upstream_invalid_response",
+        ) from None
 
 
 def _fitting(candidates: list[Candidate], ctx: RequestContext) -> list[Candidate]:
@@ -330,14 +360,21 @@ def _fitting(candidates: list[Candidate], ctx: RequestContext) -> list[Candidate
             f"returns at most {model.max_output_tokens} tokens. You requested "
             f"{ctx.prompt_tokens} tokens in the messages and "
             f"{requested if requested is not None else 'the default'} for the completion.",
-            param="messages", code="context_length_exceeded")
+            param="messages",
+            code="context_length_exceeded",
+        )
     return fitting
 
 
 def _limits(tenant: TenantContext) -> Limits:
-    return Limits(org_rpm=tenant.requests_per_minute, org_tpm=tenant.tokens_per_minute,
-                  key_rpm=tenant.key_rpm, key_tpm=tenant.key_tpm,
-                  budget_tokens=tenant.token_budget, budget_usd_micro=tenant.budget_usd_micro)
+    return Limits(
+        org_rpm=tenant.requests_per_minute,
+        org_tpm=tenant.tokens_per_minute,
+        key_rpm=tenant.key_rpm,
+        key_tpm=tenant.key_tpm,
+        budget_tokens=tenant.token_budget,
+        budget_usd_micro=tenant.budget_usd_micro,
+    )
 
 
 def _rejection(result: AdmissionResult) -> GatewayError:
@@ -346,14 +383,17 @@ def _rejection(result: AdmissionResult) -> GatewayError:
         what = "token" if reason is Reason.BUDGET_TOKENS else "spending"
         return QuotaExceeded(
             f"Your organization has reached its monthly {what} budget. Raise the budget or "
-            "upgrade your plan in the RouterAI dashboard (/dashboard/billing).")
+            "upgrade your plan in the RouterAI dashboard (/dashboard/billing)."
+        )
     headers = {"retry-after": str(result.retry_after_s or 1)}
     scope, _, kind = reason.value.partition("_")
     owner = "organization" if scope == "org" else "API key"
     error = RateLimited(
         f"Rate limit reached for {kind} per minute on this {owner}. Limit "
         f"{result.limit_requests if kind == 'requests' else result.limit_tokens}; please try "
-        f"again in {result.retry_after_s or 1}s.", headers=headers)
+        f"again in {result.retry_after_s or 1}s.",
+        headers=headers,
+    )
     error.type = kind
     return error
 
@@ -365,4 +405,3 @@ def _estimated_usage(ctx: RequestContext, chunks: int) -> Usage:
 
 def _cost_comment(ctx: RequestContext) -> bytes:
     return f": x-routerai-cost-usd {ctx.cost_micro / 1_000_000:.6f}\n\n".encode()
-

@@ -8,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
+from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.db.engine import make_engine
 from gateway.embedded_redis import resolve_redis_url
 from gateway.metrics import Metrics
@@ -15,7 +16,6 @@ from gateway.pipeline import Pipeline
 from gateway.pricing.catalog import PROVIDERS, Catalog
 from gateway.providers.setup import PlatformCredentials, build_registry
 from gateway.providers.transport import Transport
-from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.routing.selection import ModelSelector
 from gateway.settings import Settings
 from gateway.tenancy.loader import DatabaseTenantLoader
@@ -37,17 +37,19 @@ class Gateway:
         redis_url, embedded = resolve_redis_url(settings)
         redis = aioredis.Redis.from_url(redis_url, max_connections=256)
         engine = make_engine(settings.resolved_database_url)
-        transport = Transport(connect_timeout_s=settings.upstream_connect_timeout_s,
-                              read_timeout_s=settings.upstream_timeout_s)
+        transport = Transport(
+            connect_timeout_s=settings.upstream_connect_timeout_s,
+            read_timeout_s=settings.upstream_timeout_s,
+        )
         registry = build_registry(settings)
         credentials = PlatformCredentials.from_settings(settings, registry.names())
         catalog = Catalog()
-        resolver = TenantResolver(redis, DatabaseTenantLoader(engine),
-                                  local_ttl_s=settings.tenant_cache_ttl_s)
+        resolver = TenantResolver(
+            redis, DatabaseTenantLoader(engine), local_ttl_s=settings.tenant_cache_ttl_s
+        )
         pipeline = Pipeline(
             resolver=resolver,
-            selector=ModelSelector(catalog, credentials, [p for p in PROVIDERS
-                                                           if p in registry]),
+            selector=ModelSelector(catalog, credentials, [p for p in PROVIDERS if p in registry]),
             admission=RedisAdmissionStore(redis),
             registry=registry,
             transport=transport,
@@ -62,4 +64,3 @@ class Gateway:
         await self.transport.close()
         await self.redis.aclose()
         self.engine.dispose()
-

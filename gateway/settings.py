@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     together_api_key: SecretStr | None = Field(None, alias="TOGETHER_API_KEY")
     ollama_base_url: str | None = Field(None, alias="OLLAMA_BASE_URL")
     upstream_timeout_s: float = Field(60.0, alias="ROUTERAI_UPSTREAM_TIMEOUT_S", gt=0)
-    upstream_connect_timeout_s: float = Field(5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0)
+    upstream_connect_timeout_s: float = Field(
+        5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0
+    )
 
     # Gateway behaviour.
     max_body_bytes: int = Field(4 * 1024 * 1024, alias="ROUTERAI_MAX_BODY_BYTES", gt=0)
@@ -82,8 +84,12 @@ class Settings(BaseSettings):
         """True when no real provider credential exists, or the sandbox is forced."""
         if self.sandbox_url:
             return True
-        keys = (self.openai_api_key, self.anthropic_api_key, self.groq_api_key,
-                self.together_api_key)
+        keys = (
+            self.openai_api_key,
+            self.anthropic_api_key,
+            self.groq_api_key,
+            self.together_api_key,
+        )
         return not any(keys) and not self.ollama_base_url
 
 

@@ -50,13 +50,13 @@ def find_org(engine: Engine, ref: str) -> Organization:
     return org
 
 
-def create_key(settings: Settings, *, org: str, environment: str,
-               name: str) -> tuple[ApiKey, str]:
+def create_key(settings: Settings, *, org: str, environment: str, name: str) -> tuple[ApiKey, str]:
     with engine_for(settings) as engine:
         organization = find_org(engine, org)
         with tenant_session(engine, organization.id) as session:
-            return keys.create_api_key(session, org=organization, name=name,
-                                       environment=environment)
+            return keys.create_api_key(
+                session, org=organization, name=name, environment=environment
+            )
 
 
 def list_keys(settings: Settings, *, org: str) -> list[ApiKey]:
@@ -86,14 +86,17 @@ def seed_demo(settings: Settings) -> tuple[Organization, str]:
     with engine_for(settings) as engine:
         with system_session(engine) as session:
             org = get_org_by_slug(session, slug=DEMO_SLUG) or create_organization(
-                session, name="Demo", plan="growth", slug=DEMO_SLUG)
+                session, name="Demo", plan="growth", slug=DEMO_SLUG
+            )
         with tenant_session(engine, org.id) as session:
-            old = session.exec(select(ApiKey).where(
-                ApiKey.org_id == org.id, ApiKey.name == DEMO_KEY_NAME)).all()
+            old = session.exec(
+                select(ApiKey).where(ApiKey.org_id == org.id, ApiKey.name == DEMO_KEY_NAME)
+            ).all()
             for row in old:
                 keys.revoke_api_key(session, org_id=org.id, key_id=row.id)
-            _, full_key = keys.create_api_key(session, org=org, name=DEMO_KEY_NAME,
-                                              environment="dev")
+            _, full_key = keys.create_api_key(
+                session, org=org, name=DEMO_KEY_NAME, environment="dev"
+            )
     _forget(settings, [row.key_hash for row in old])
     return org, full_key
 

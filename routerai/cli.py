@@ -15,8 +15,12 @@ import typer
 
 from gateway.settings import Settings, load_settings
 
-app = typer.Typer(help="RouterAI: the multi-tenant LLM gateway.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="RouterAI: the multi-tenant LLM gateway.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 org_app = typer.Typer(help="Manage organizations.", no_args_is_help=True)
 key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -39,11 +43,14 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        raise fail("invalid settings: " + "; ".join(
-            str(e.get("msg")) for e in exc.errors())) from None
+        raise fail(
+            "invalid settings: " + "; ".join(str(e.get("msg")) for e in exc.errors())
+        ) from None
     except (OperationalError, ProgrammingError) as exc:
-        raise fail(f"database error ({type(exc.orig).__name__}); is it reachable and migrated? "
-                   "Run `routerai migrate`.") from None
+        raise fail(
+            f"database error ({type(exc.orig).__name__}); is it reachable and migrated? "
+            "Run `routerai migrate`."
+        ) from None
     except (ValueError, LookupError) as exc:
         raise fail(str(exc).strip("'\"")) from None
 
@@ -74,8 +81,7 @@ def migrate() -> None:
 @org_app.command("create")
 def org_create(
     name: Annotated[str, typer.Argument(help="The organization's display name.")],
-    plan: Annotated[str, typer.Option(help="free, starter, growth, scale or enterprise.")]
-    = "free",
+    plan: Annotated[str, typer.Option(help="free, starter, growth, scale or enterprise.")] = "free",
 ) -> None:
     """Create an organization; prints its id and slug."""
     from routerai import admin
@@ -97,8 +103,7 @@ def key_create(
     if env not in ("prod", "dev"):
         raise typer.BadParameter("must be 'prod' or 'dev'", param_hint="--env")
     settings = settings_or_exit()
-    row, full_key = _run(lambda: admin.create_key(settings, org=org, environment=env,
-                                                  name=name))
+    row, full_key = _run(lambda: admin.create_key(settings, org=org, environment=env, name=name))
     typer.echo(f"id:  {row.id}\nkey: {full_key}\n")
     typer.echo("Store this key now: RouterAI keeps only its hash and cannot show it again.")
 
@@ -115,8 +120,10 @@ def key_list(org: Annotated[str, typer.Argument(help="The organization's slug or
     for row in rows:
         status = "revoked" if row.revoked_at else "active"
         used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
-        typer.echo(f"{row.id}  {row.prefix:<24} {row.environment:<4} {status:<7} "
-                   f"last used {used}  {row.name}")
+        typer.echo(
+            f"{row.id}  {row.prefix:<24} {row.environment:<4} {status:<7} "
+            f"last used {used}  {row.name}"
+        )
 
 
 @key_app.command("revoke")
@@ -140,9 +147,12 @@ def key_revoke(
 def sandbox(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8900,
     host: str = "127.0.0.1",
-    latency_ms: Annotated[int | None, typer.Option(
-        min=0, help="Latency for every provider; realistic per-provider defaults if unset.")]
-    = None,
+    latency_ms: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Latency for every provider; realistic per-provider defaults if unset."
+        ),
+    ] = None,
 ) -> None:
     """Run the upstream sandbox that speaks every provider's wire protocol."""
     from gateway.sandbox import serve
@@ -160,8 +170,15 @@ def api(
     import uvicorn
 
     settings_or_exit()
-    uvicorn.run("gateway.api:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", access_log=False)
+    uvicorn.run(
+        "gateway.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()

@@ -46,8 +46,9 @@ def run_up(settings: Settings, *, port: int) -> None:
             sandbox_port = free_port()
             env["ROUTERAI_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
             children.append(_spawn(["sandbox", "--port", str(sandbox_port)], env))
-            typer.echo(f"providers sandbox mode (no provider credentials): "
-                       f"{env['ROUTERAI_SANDBOX_URL']}")
+            typer.echo(
+                f"providers sandbox mode (no provider credentials): {env['ROUTERAI_SANDBOX_URL']}"
+            )
         resolved = Settings(DATABASE_URL=env["DATABASE_URL"], REDIS_URL=env.get("REDIS_URL"))
         org, demo_key = admin.seed_demo(resolved)
         children.append(_spawn(["worker"], env))
@@ -77,7 +78,7 @@ def free_port() -> int:
 def _absolute_sqlite(url: str) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/"):
-        return prefix + str((Path.cwd() / url[len(prefix):]).resolve())
+        return prefix + str((Path.cwd() / url[len(prefix) :]).resolve())
     return url
 
 
@@ -87,13 +88,25 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-               "--frontend-port", str(port), "--loglevel", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        str(port),
+        "--loglevel",
+        "warning",
+    ]
     return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
 
 
-def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]],
-                  timeout_s: float = 900) -> None:
+def _wait_healthy(
+    url: str, children: list[subprocess.Popen[bytes]], timeout_s: float = 900
+) -> None:
     typer.echo("web app   building and starting (the first build takes a few minutes)…")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -110,8 +123,9 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]],
 def _check_alive(children: list[subprocess.Popen[bytes]]) -> None:
     for child in children:
         if child.poll() is not None:
-            raise RuntimeError(f"{' '.join(map(str, child.args[2:4]))} exited with code "
-                               f"{child.returncode}")
+            command = child.args if isinstance(child.args, list) else [child.args]
+            name = " ".join(str(part) for part in command[2:4])
+            raise RuntimeError(f"{name} exited with code {child.returncode}")
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:

@@ -8,9 +8,18 @@ from gateway.metrics import Metrics
 def test_requests_latency_tokens_cost_and_rejections_are_exposed() -> None:
     metrics = Metrics()
     for latency in (0.003, 0.2):
-        metrics.request(endpoint="chat", provider="groq", model="llama", status=200,
-                        latency_s=latency, upstream_s=latency / 2, prompt_tokens=10,
-                        completion_tokens=5, cost_micro=1_500, cache="miss")
+        metrics.request(
+            endpoint="chat",
+            provider="groq",
+            model="llama",
+            status=200,
+            latency_s=latency,
+            upstream_s=latency / 2,
+            prompt_tokens=10,
+            completion_tokens=5,
+            cost_micro=1_500,
+            cache="miss",
+        )
     metrics.rejection("rate_limit_exceeded")
     text = metrics.render()
     labels = 'endpoint="chat",provider="groq",model="llama",status="200"'

@@ -1,11 +1,12 @@
 """Usage ingestion: the Redis usage stream → `request_logs`, in batches, losing nothing.
 
-Workers read through one consumer group. A record that cannot be read (it
-never should) is moved to a dead-letter stream for inspection, not retried forever. A batch is inserted in one database
+Workers read through one consumer group. A batch is inserted in one database
 transaction (idempotent on `request_id`: a redelivered record never makes a
 second row) and acknowledged only after the commit. Records left pending by a
 worker that died are claimed by another after `claim_idle_ms`. The stream is
-trimmed only below the oldest record not yet acknowledged.
+trimmed only below the oldest record not yet acknowledged. A record that cannot
+be read (it never should) moves to a dead-letter stream for inspection instead of
+being retried forever.
 """
 
 from __future__ import annotations
@@ -49,14 +50,24 @@ def ensure_group(client: redis.Redis, config: IngestConfig) -> None:
             raise
 
 
-def ingest_once(client: redis.Redis, engine: Engine, consumer: str,
-                config: IngestConfig = IngestConfig(), *, block: bool = True) -> int:
+def ingest_once(
+    client: redis.Redis,
+    engine: Engine,
+    consumer: str,
+    config: IngestConfig = IngestConfig(),
+    *,
+    block: bool = True,
+) -> int:
     """Ingest one batch (stale pending records first, then new ones); returns records written."""
     entries = _claim_stale(client, consumer, config)
     if not entries:
-        reply = client.xreadgroup(config.group, consumer, {config.stream: ">"},
-                                  count=config.batch_size,
-                                  block=config.block_ms if block else None)
+        reply: Any = client.xreadgroup(
+            config.group,
+            consumer,
+            {config.stream: ">"},
+            count=config.batch_size,
+            block=config.block_ms if block else None,
+        )
         entries = reply[0][1] if reply else []
     if not entries:
         return 0
@@ -65,7 +76,8 @@ def ingest_once(client: redis.Redis, engine: Engine, consumer: str,
         try:
             rows.append(record_to_row(fields))
         except (KeyError, TypeError, ValueError, UnicodeDecodeError):
-            client.xadd(config.dead_letter, {**fields, b"entry_id": entry_id})
+            dead: Any = {**fields, b"entry_id": entry_id}
+            client.xadd(config.dead_letter, dead)
     store_rows(engine, rows)
     client.xack(config.stream, config.group, *[entry_id for entry_id, _ in entries])
     trim_acknowledged(client, config)
@@ -78,7 +90,7 @@ def store_rows(engine: Engine, rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         by_org[row["org_id"]].append(row)
     with system_session(engine) as session:
-        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         for org_id, rows in by_org.items():
             scope_session(session, org_id=org_id)
             statement = insert(RequestLog).on_conflict_do_nothing(index_elements=["request_id"])
@@ -118,20 +130,26 @@ def record_to_row(record: Mapping[bytes, bytes]) -> dict[str, Any]:
 
 def trim_acknowledged(client: redis.Redis, config: IngestConfig) -> None:
     """Drop stream entries below the oldest one still pending or undelivered."""
-    pending = client.xpending(config.stream, config.group)
+    pending: Any = client.xpending(config.stream, config.group)
     if pending["pending"]:
         floor = pending["min"]
     else:
-        groups = {g["name"]: g for g in client.xinfo_groups(config.stream)}
+        info: Any = client.xinfo_groups(config.stream)
+        groups = {g["name"]: g for g in info}
         floor = groups[config.group.encode()]["last-delivered-id"]
         floor = _next_id(floor)
     client.xtrim(config.stream, minid=floor, approximate=False)
 
 
 def _claim_stale(client: redis.Redis, consumer: str, config: IngestConfig) -> list[Entry]:
-    reply = client.xautoclaim(config.stream, config.group, consumer,
-                              min_idle_time=config.claim_idle_ms, start_id="0-0",
-                              count=config.batch_size)
+    reply: Any = client.xautoclaim(
+        config.stream,
+        config.group,
+        consumer,
+        min_idle_time=config.claim_idle_ms,
+        start_id="0-0",
+        count=config.batch_size,
+    )
     return [(entry_id, fields) for entry_id, fields in reply[1] if fields is not None]
 
 
@@ -144,9 +162,11 @@ def _touch_keys(session: Any, rows: list[dict[str, Any]]) -> None:
             latest[key] = row["created_at"]
     for key_id, used in latest.items():
         session.execute(
-            update(ApiKey).where(ApiKey.id == key_id)  # type: ignore[arg-type]
+            update(ApiKey)
+            .where(ApiKey.id == key_id)  # type: ignore[arg-type]
             .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < used))  # type: ignore[union-attr,operator]
-            .values(last_used_at=used))
+            .values(last_used_at=used)
+        )
 
 
 def _next_id(entry_id: bytes | str) -> str:

@@ -62,8 +62,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error: GatewayError = NotFound(f"Unknown path: {request.method} {request.url.path}",
-                                       code="unknown_url")
+        error: GatewayError = NotFound(
+            f"Unknown path: {request.method} {request.url.path}", code="unknown_url"
+        )
     else:
         error = GatewayError(exc.detail or "HTTP error", code=None)
         error.status = exc.status_code
@@ -77,5 +78,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
 
 def _render(error: GatewayError, headers: Mapping[str, str] | None = None) -> Response:
     headers = {**(headers or {}), "x-request-id": new_request_id()}
-    return Response(orjson.dumps(error.body()), status_code=error.status,
-                    media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(error.body()),
+        status_code=error.status,
+        media_type="application/json",
+        headers=headers,
+    )

@@ -17,7 +17,7 @@ _ERROR_STATUSES = {
     "413": "Request body larger than the configured limit",
     "415": "Content-Type other than application/json",
     "429": "Rate limited (`rate_limit_exceeded`, with Retry-After) or budget exhausted "
-           "(`insufficient_quota`)",
+    "(`insufficient_quota`)",
     "502": "The provider failed",
     "503": "The provider is unavailable or rate limiting",
     "504": "The provider timed out",
@@ -41,16 +41,22 @@ _HEADERS = {
 def _responses(success: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": success}
     for status, description in _ERROR_STATUSES.items():
-        responses[status] = {"description": description,
-                             "content": {"application/json": {"schema": _ERROR}}}
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": _ERROR}},
+        }
     return responses
 
 
 def _json_ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    headers = {name: {"description": text, "schema": {"type": "string"}}
-               for name, text in _HEADERS.items()}
-    return {"description": description, "headers": headers,
-            "content": {"application/json": {"schema": schema}}}
+    headers = {
+        name: {"description": text, "schema": {"type": "string"}} for name, text in _HEADERS.items()
+    }
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"schema": schema}},
+    }
 
 
 _MESSAGE = {
@@ -70,8 +76,11 @@ _CHAT_REQUEST = {
     "required": ["model", "messages"],
     "additionalProperties": True,
     "properties": {
-        "model": {"type": "string", "minLength": 1,
-                  "description": "A model id or alias, or `auto` to let RouterAI choose"},
+        "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A model id or alias, or `auto` to let RouterAI choose",
+        },
         "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
         "max_tokens": {"type": "integer", "minimum": 1},
         "max_completion_tokens": {"type": "integer", "minimum": 1},
@@ -79,8 +88,7 @@ _CHAT_REQUEST = {
         "temperature": {"type": "number", "minimum": 0, "maximum": 2},
         "top_p": {"type": "number", "minimum": 0, "maximum": 1},
         "stream": {"type": "boolean"},
-        "stream_options": {"type": "object",
-                           "properties": {"include_usage": {"type": "boolean"}}},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
         "tools": {"type": "array", "items": {"type": "object"}},
         "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
     },
@@ -92,21 +100,33 @@ _EMBEDDINGS_REQUEST = {
     "additionalProperties": True,
     "properties": {
         "model": {"type": "string", "minLength": 1},
-        "input": {"anyOf": [
-            {"type": "string", "minLength": 1},
-            {"type": "array", "minItems": 1, "items": {"type": "string"}},
-            {"type": "array", "minItems": 1, "items": {"type": "integer"}},
-            {"type": "array", "minItems": 1,
-             "items": {"type": "array", "minItems": 1, "items": {"type": "integer"}}},
-        ]},
+        "input": {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                {"type": "array", "minItems": 1, "items": {"type": "integer"}},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "array", "minItems": 1, "items": {"type": "integer"}},
+                },
+            ]
+        },
         "encoding_format": {"enum": ["float", "base64"]},
         "dimensions": {"type": "integer", "minimum": 1},
     },
 }
 
-_MODEL = {"type": "object", "required": ["id", "object", "created", "owned_by"],
-          "properties": {"id": {"type": "string"}, "object": {"const": "model"},
-                         "created": {"type": "integer"}, "owned_by": {"type": "string"}}}
+_MODEL = {
+    "type": "object",
+    "required": ["id", "object", "created", "owned_by"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"const": "model"},
+        "created": {"type": "integer"},
+        "owned_by": {"type": "string"},
+    },
+}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -115,43 +135,104 @@ def openapi_document() -> dict[str, Any]:
     embed_body = {**body, "content": {"application/json": {"schema": _EMBEDDINGS_REQUEST}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "RouterAI gateway", "version": "1",
-                 "description": "OpenAI-compatible API of the RouterAI LLM gateway."},
+        "info": {
+            "title": "RouterAI gateway",
+            "version": "1",
+            "description": "OpenAI-compatible API of the RouterAI LLM gateway.",
+        },
         "security": [{"bearer": []}],
         "paths": {
-            "/v1/chat/completions": {"post": {
-                "operationId": "createChatCompletion", "requestBody": chat_body,
-                "responses": _responses(_json_ok(
-                    "A chat completion (or an SSE stream of chunks when `stream` is true)",
-                    {"type": "object"}))}},
-            "/v1/embeddings": {"post": {
-                "operationId": "createEmbedding", "requestBody": embed_body,
-                "responses": _responses(_json_ok("Embeddings", {"type": "object"}))}},
-            "/v1/models": {"get": {
-                "operationId": "listModels",
-                "responses": _responses(_json_ok("Models this organization may use", {
-                    "type": "object", "required": ["object", "data"],
-                    "properties": {"object": {"const": "list"},
-                                   "data": {"type": "array", "items": _MODEL}}}))}},
-            "/v1/models/{model}": {"get": {
-                "operationId": "retrieveModel",
-                "parameters": [{"name": "model", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": _responses(_json_ok("One model", _MODEL))}},
-            "/health": {"get": {"operationId": "health", "security": [],
-                                "responses": {"200": {"description": "The gateway is up"}}}},
-            "/metrics": {"get": {"operationId": "metrics", "security": [],
-                                 "responses": {"200": {"description": "Prometheus metrics"}}}},
+            "/v1/chat/completions": {
+                "post": {
+                    "operationId": "createChatCompletion",
+                    "requestBody": chat_body,
+                    "responses": _responses(
+                        _json_ok(
+                            "A chat completion (or an SSE stream of chunks when `stream` is true)",
+                            {"type": "object"},
+                        )
+                    ),
+                }
+            },
+            "/v1/embeddings": {
+                "post": {
+                    "operationId": "createEmbedding",
+                    "requestBody": embed_body,
+                    "responses": _responses(_json_ok("Embeddings", {"type": "object"})),
+                }
+            },
+            "/v1/models": {
+                "get": {
+                    "operationId": "listModels",
+                    "responses": _responses(
+                        _json_ok(
+                            "Models this organization may use",
+                            {
+                                "type": "object",
+                                "required": ["object", "data"],
+                                "properties": {
+                                    "object": {"const": "list"},
+                                    "data": {"type": "array", "items": _MODEL},
+                                },
+                            },
+                        )
+                    ),
+                }
+            },
+            "/v1/models/{model}": {
+                "get": {
+                    "operationId": "retrieveModel",
+                    "parameters": [
+                        {
+                            "name": "model",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": _responses(_json_ok("One model", _MODEL)),
+                }
+            },
+            "/health": {
+                "get": {
+                    "operationId": "health",
+                    "security": [],
+                    "responses": {"200": {"description": "The gateway is up"}},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "security": [],
+                    "responses": {"200": {"description": "Prometheus metrics"}},
+                }
+            },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "A RouterAI key: gw_<org>_<env>_…"}},
-            "schemas": {"Error": {
-                "type": "object", "required": ["error"],
-                "properties": {"error": {
-                    "type": "object", "required": ["message", "type"],
-                    "properties": {"message": {"type": "string"}, "type": {"type": "string"},
-                                   "param": {"type": ["string", "null"]},
-                                   "code": {"type": ["string", "null"]}}}}}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A RouterAI key: gw_<org>_<env>_…",
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["message", "type"],
+                            "properties": {
+                                "message": {"type": "string"},
+                                "type": {"type": "string"},
+                                "param": {"type": ["string", "null"]},
+                                "code": {"type": ["string", "null"]},
+                            },
+                        }
+                    },
+                }
+            },
         },
     }

@@ -33,8 +33,12 @@ def gateway_headers(ctx: RequestContext) -> dict[str, str]:
 def error_response(exc: GatewayError, ctx: RequestContext | None = None) -> Response:
     headers = gateway_headers(ctx) if ctx is not None else {}
     headers.update(exc.headers)
-    return Response(orjson.dumps(exc.body()), status_code=exc.status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        orjson.dumps(exc.body()),
+        status_code=exc.status,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def json_response(data: object, ctx: RequestContext | None = None) -> Response:

@@ -34,14 +34,20 @@ class GatewayRoutes:
             await self.pipeline.admit_chat(ctx)
             if ctx.stream:
                 frames = await self.pipeline.open_stream(ctx)
-                return StreamingResponse(frames, media_type="text/event-stream",
-                                         headers={**gateway_headers(ctx), **_SSE_HEADERS})
+                return StreamingResponse(
+                    frames,
+                    media_type="text/event-stream",
+                    headers={**gateway_headers(ctx), **_SSE_HEADERS},
+                )
             result = await self.pipeline.execute_chat(ctx)
         except GatewayError as exc:
             return self._failed(ctx, exc)
-        return Response(result.body, media_type="application/json",
-                        headers=gateway_headers(ctx),
-                        background=BackgroundTask(self.pipeline.finish, ctx))
+        return Response(
+            result.body,
+            media_type="application/json",
+            headers=gateway_headers(ctx),
+            background=BackgroundTask(self.pipeline.finish, ctx),
+        )
 
     async def embeddings(self, request: Request) -> Response:
         ctx = await self._context(request, "embeddings")
@@ -52,9 +58,12 @@ class GatewayRoutes:
             result = await self.pipeline.execute_embeddings(ctx)
         except GatewayError as exc:
             return self._failed(ctx, exc)
-        return Response(result.body, media_type="application/json",
-                        headers=gateway_headers(ctx),
-                        background=BackgroundTask(self.pipeline.finish, ctx))
+        return Response(
+            result.body,
+            media_type="application/json",
+            headers=gateway_headers(ctx),
+            background=BackgroundTask(self.pipeline.finish, ctx),
+        )
 
     async def list_models(self, request: Request) -> Response:
         ctx = _new_context(request, "models", b"")
@@ -71,8 +80,12 @@ class GatewayRoutes:
             for entry in await self._model_entries(ctx):
                 if entry["id"] == wanted:
                     return json_response(entry, ctx)
-            raise NotFound(f"The model '{wanted}' does not exist or your organization does "
-                           "not have access to it.", param="model", code="model_not_found")
+            raise NotFound(
+                f"The model '{wanted}' does not exist or your organization does "
+                "not have access to it.",
+                param="model",
+                code="model_not_found",
+            )
         except GatewayError as exc:
             return error_response(exc, ctx)
 
@@ -81,18 +94,26 @@ class GatewayRoutes:
         tenant = await self.pipeline.authenticate(ctx)
         created = int(time.time())
         entries: list[dict[str, object]] = [
-            {"id": AUTO, "object": "model", "created": created, "owned_by": "routerai"}]
+            {"id": AUTO, "object": "model", "created": created, "owned_by": "routerai"}
+        ]
         seen = {AUTO}
         for model in self.pipeline.selector.available_models(tenant):
             if model.id not in seen:
                 seen.add(model.id)
-                entries.append({"id": model.id, "object": "model", "created": created,
-                                "owned_by": model.provider})
+                entries.append(
+                    {
+                        "id": model.id,
+                        "object": "model",
+                        "created": created,
+                        "owned_by": model.provider,
+                    }
+                )
         return entries
 
     async def metrics(self, request: Request) -> Response:
-        return PlainTextResponse(self.pipeline.metrics.render(),
-                                 media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(
+            self.pipeline.metrics.render(), media_type="text/plain; version=0.0.4"
+        )
 
     async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
         """Read and parse the body within the size limit; errors become responses."""
@@ -101,7 +122,8 @@ class GatewayRoutes:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in _JSON_TYPES:
                 raise UnsupportedMediaType(
-                    f"Unsupported Content-Type {media!r}: send application/json.")
+                    f"Unsupported Content-Type {media!r}: send application/json."
+                )
             ctx.raw_body = await self._read_body(request)
             ctx.body = parse_json_object(ctx.raw_body)
         except GatewayError as exc:
@@ -132,8 +154,12 @@ def new_request_id() -> str:
 
 
 def _new_context(request: Request, endpoint: str, body: bytes) -> RequestContext:
-    return RequestContext(request_id=new_request_id(), endpoint=endpoint,
-                          authorization=request.headers.get("authorization"), raw_body=body)
+    return RequestContext(
+        request_id=new_request_id(),
+        endpoint=endpoint,
+        authorization=request.headers.get("authorization"),
+        raw_body=body,
+    )
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -21,7 +21,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         raise InvalidRequest(
             "We could not parse the JSON body of your request. Send a JSON object "
-            "with Content-Type: application/json.") from None
+            "with Content-Type: application/json."
+        ) from None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return data
@@ -33,8 +34,9 @@ def validate_chat(body: dict[str, Any]) -> None:
     if messages is None:
         raise InvalidRequest("Missing required parameter: 'messages'.", param="messages")
     if not isinstance(messages, list) or not messages:
-        raise InvalidRequest("'messages' must be a non-empty array of message objects.",
-                             param="messages")
+        raise InvalidRequest(
+            "'messages' must be a non-empty array of message objects.", param="messages"
+        )
     for index, message in enumerate(messages):
         _check_message(index, message)
     for name in ("max_tokens", "max_completion_tokens"):
@@ -55,11 +57,13 @@ def validate_embeddings(body: dict[str, Any]) -> None:
         raise InvalidRequest("Missing required parameter: 'input'.", param="input")
     if not _valid_embedding_input(value):
         raise InvalidRequest(
-            "'input' must be a non-empty string, an array of strings, or an array of "
-            "token arrays.", param="input")
+            "'input' must be a non-empty string, an array of strings, or an array of token arrays.",
+            param="input",
+        )
     if body.get("encoding_format", "float") not in ("float", "base64"):
-        raise InvalidRequest("'encoding_format' must be 'float' or 'base64'.",
-                             param="encoding_format")
+        raise InvalidRequest(
+            "'encoding_format' must be 'float' or 'base64'.", param="encoding_format"
+        )
     _check_int(body, "dimensions", minimum=1)
 
 
@@ -84,15 +88,20 @@ def _check_message(index: int, message: Any) -> None:
     if role not in ROLES:
         raise InvalidRequest(
             f"Invalid value for '{param}.role': {role!r}. Supported values are: "
-            + ", ".join(sorted(ROLES)) + ".", param=f"{param}.role")
+            + ", ".join(sorted(ROLES))
+            + ".",
+            param=f"{param}.role",
+        )
     content = message.get("content")
     if content is not None and not isinstance(content, str | list):
-        raise InvalidRequest(f"'{param}.content' must be a string or an array of parts.",
-                             param=f"{param}.content")
+        raise InvalidRequest(
+            f"'{param}.content' must be a string or an array of parts.", param=f"{param}.content"
+        )
 
 
-def _check_int(body: dict[str, Any], name: str, *, minimum: int,
-               maximum: int | None = None) -> None:
+def _check_int(
+    body: dict[str, Any], name: str, *, minimum: int, maximum: int | None = None
+) -> None:
     value = body.get(name)
     if value is None:
         return
@@ -110,12 +119,14 @@ def _check_number(body: dict[str, Any], name: str, low: float, high: float) -> N
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRequest(f"'{name}' must be a number.", param=name)
     if not low <= value <= high:
-        raise InvalidRequest(f"Invalid '{name}': {value}. It must be between {low} and {high}.",
-                             param=name)
+        raise InvalidRequest(
+            f"Invalid '{name}': {value}. It must be between {low} and {high}.", param=name
+        )
 
 
-def _check_type(body: dict[str, Any], name: str, kind: type | tuple[type, ...],
-                description: str) -> None:
+def _check_type(
+    body: dict[str, Any], name: str, kind: type | tuple[type, ...], description: str
+) -> None:
     value = body.get(name)
     if value is not None and not isinstance(value, kind):
         raise InvalidRequest(f"'{name}' must be {description}.", param=name)
@@ -130,6 +141,9 @@ def _valid_embedding_input(value: Any) -> bool:
         return True
     if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
         return True
-    return all(isinstance(item, list) and item
-               and all(isinstance(t, int) and not isinstance(t, bool) for t in item)
-               for item in value)
+    return all(
+        isinstance(item, list)
+        and item
+        and all(isinstance(t, int) and not isinstance(t, bool) for t in item)
+        for item in value
+    )

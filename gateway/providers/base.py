@@ -38,6 +38,7 @@ class StreamTranslator(Protocol):
 
     usage: Usage | None
     finished: bool
+    content_sent: bool
 
     def feed(self, line: bytes) -> list[bytes]:
         """Payloads to send for one upstream line (often none, sometimes several)."""
@@ -45,17 +46,22 @@ class StreamTranslator(Protocol):
 
 
 class ProviderAdapter(Protocol):
-    name: str
-    supports_embeddings: bool
+    @property
+    def name(self) -> str: ...
 
-    def chat_request(self, body: dict[str, Any], model_id: str, api_key: str,
-                     *, stream: bool) -> UpstreamRequest: ...
+    @property
+    def supports_embeddings(self) -> bool: ...
+
+    def chat_request(
+        self, body: dict[str, Any], model_id: str, api_key: str, *, stream: bool
+    ) -> UpstreamRequest: ...
 
     def parse_chat(self, raw: bytes) -> ChatResult: ...
 
-    def stream_translator(self) -> StreamTranslator: ...
+    def stream_translator(self, *, include_usage: bool) -> StreamTranslator: ...
 
-    def embeddings_request(self, body: dict[str, Any], model_id: str,
-                           api_key: str) -> UpstreamRequest: ...
+    def embeddings_request(
+        self, body: dict[str, Any], model_id: str, api_key: str
+    ) -> UpstreamRequest: ...
 
     def parse_embeddings(self, raw: bytes) -> ChatResult: ...

@@ -29,15 +29,17 @@ class OpenAICompatible:
 
     def _request(self, path: str, payload: dict[str, Any], api_key: str) -> UpstreamRequest:
         headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
-        return UpstreamRequest(self.name, f"{self.base_url}{path}", headers,
-                               orjson.dumps(payload))
+        return UpstreamRequest(self.name, f"{self.base_url}{path}", headers, orjson.dumps(payload))
 
-    def chat_request(self, body: dict[str, Any], model_id: str, api_key: str,
-                     *, stream: bool) -> UpstreamRequest:
+    def chat_request(
+        self, body: dict[str, Any], model_id: str, api_key: str, *, stream: bool
+    ) -> UpstreamRequest:
         payload = {**body, "model": model_id}
         if stream:
-            payload["stream_options"] = {**(body.get("stream_options") or {}),
-                                         "include_usage": True}
+            payload["stream_options"] = {
+                **(body.get("stream_options") or {}),
+                "include_usage": True,
+            }
         return self._request("/v1/chat/completions", payload, api_key)
 
     def parse_chat(self, raw: bytes) -> ChatResult:
@@ -47,8 +49,9 @@ class OpenAICompatible:
     def stream_translator(self, *, include_usage: bool = False) -> OpenAIStreamTranslator:
         return OpenAIStreamTranslator(include_usage)
 
-    def embeddings_request(self, body: dict[str, Any], model_id: str,
-                           api_key: str) -> UpstreamRequest:
+    def embeddings_request(
+        self, body: dict[str, Any], model_id: str, api_key: str
+    ) -> UpstreamRequest:
         return self._request("/v1/embeddings", {**body, "model": model_id}, api_key)
 
     def parse_embeddings(self, raw: bytes) -> ChatResult:
@@ -70,7 +73,7 @@ class OpenAIStreamTranslator:
     def feed(self, line: bytes) -> list[bytes]:
         if not line.startswith(_DATA):
             return []
-        payload = line[len(_DATA):]
+        payload = line[len(_DATA) :]
         if payload == _DONE:
             self.finished = True
             return []

@@ -46,11 +46,16 @@ class PlatformCredentials:
         if settings.sandbox_url:
             return cls(dict.fromkeys(providers, SANDBOX_KEY))
         secrets = {
-            "openai": settings.openai_api_key, "anthropic": settings.anthropic_api_key,
-            "groq": settings.groq_api_key, "together": settings.together_api_key,
+            "openai": settings.openai_api_key,
+            "anthropic": settings.anthropic_api_key,
+            "groq": settings.groq_api_key,
+            "together": settings.together_api_key,
         }
-        keys = {name: secret.get_secret_value() for name, secret in secrets.items()
-                if secret is not None and name in providers}
+        keys = {
+            name: secret.get_secret_value()
+            for name, secret in secrets.items()
+            if secret is not None and name in providers
+        }
         if settings.ollama_base_url and "ollama" in providers:
             keys["ollama"] = "ollama"
         return cls(keys)

@@ -42,21 +42,27 @@ class UpstreamRequest:
 class Transport:
     """Posts requests upstream through one shared aiohttp session."""
 
-    def __init__(self, *, connect_timeout_s: float, read_timeout_s: float,
-                 limit_per_host: int = 0) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s,
-                                              sock_read=read_timeout_s)
+    def __init__(
+        self, *, connect_timeout_s: float, read_timeout_s: float, limit_per_host: int = 0
+    ) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=connect_timeout_s, sock_read=read_timeout_s
+        )
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=self._limit_per_host,
-                                             ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=0, limit_per_host=self._limit_per_host, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, auto_decompress=True,
-                skip_auto_headers=("User-Agent",))
+                connector=connector,
+                timeout=self._timeout,
+                auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
+            )
         return self._session
 
     async def close(self) -> None:
@@ -67,15 +73,16 @@ class Transport:
     async def post(self, request: UpstreamRequest) -> bytes:
         """POST and return the body of a 2xx answer; raise a GatewayError otherwise."""
         try:
-            async with self.session.post(request.url, data=request.body,
-                                         headers=request.headers) as response:
+            async with self.session.post(
+                request.url, data=request.body, headers=request.headers
+            ) as response:
                 body = await response.read()
                 if response.status >= 300:
                     raise upstream_status_error(request.provider, response.status, body)
                 return body
         except GatewayError:
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise _connection_error(request.provider, exc) from None
 
     async def stream(self, request: UpstreamRequest) -> AsyncIterator[bytes]:
@@ -86,16 +93,18 @@ class Transport:
         explicit error event for the client.
         """
         try:
-            async with self.session.post(request.url, data=request.body,
-                                         headers=request.headers) as response:
+            async with self.session.post(
+                request.url, data=request.body, headers=request.headers
+            ) as response:
                 if response.status >= 300:
-                    raise upstream_status_error(request.provider, response.status,
-                                                await response.read())
+                    raise upstream_status_error(
+                        request.provider, response.status, await response.read()
+                    )
                 async for line in response.content:
                     yield line.rstrip(b"\r\n")
         except GatewayError:
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise _connection_error(request.provider, exc) from None
 
 
@@ -103,16 +112,20 @@ def upstream_status_error(provider: str, status: int, body: bytes) -> GatewayErr
     """Map an upstream's non-2xx answer to the error the client should see."""
     reason = _upstream_message(body) or f"HTTP {status}"
     if status in (401, 403):
-        return UpstreamError(f"{provider} refused the credential RouterAI used: {reason}",
-                             code="upstream_auth_failed")
+        return UpstreamError(
+            f"{provider} refused the credential RouterAI used: {reason}",
+            code="upstream_auth_failed",
+        )
     if status == 404:
         return NotFound(f"{provider}: {reason}", code="model_not_found")
     if status == 429:
-        return UpstreamUnavailable(f"{provider} is rate limiting requests: {reason}",
-                                   code="upstream_rate_limited")
+        return UpstreamUnavailable(
+            f"{provider} is rate limiting requests: {reason}", code="upstream_rate_limited"
+        )
     if 400 <= status < 500:
-        return InvalidRequest(f"{provider} rejected the request: {reason}",
-                              code="upstream_invalid_request")
+        return InvalidRequest(
+            f"{provider} rejected the request: {reason}", code="upstream_invalid_request"
+        )
     if status in (503, 529):
         return UpstreamUnavailable(f"{provider} is unavailable: {reason}")
     if status == 504:

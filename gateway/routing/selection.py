@@ -29,8 +29,9 @@ class Candidate:
 
 
 class ModelSelector:
-    def __init__(self, catalog: Catalog, credentials: PlatformCredentials,
-                 providers: list[str]) -> None:
+    def __init__(
+        self, catalog: Catalog, credentials: PlatformCredentials, providers: list[str]
+    ) -> None:
         self._catalog = catalog
         self._credentials = credentials
         self._providers = frozenset(providers)
@@ -46,13 +47,19 @@ class ModelSelector:
         if not found:
             raise NotFound(
                 f"The model '{name}' does not exist or your organization does not have "
-                "access to it.", param="model", code="model_not_found")
+                "access to it.",
+                param="model",
+                code="model_not_found",
+            )
         return found
 
     def available_models(self, tenant: TenantContext) -> list[ModelInfo]:
         """The catalogue entries this tenant may call (for GET /v1/models)."""
-        return [m for m in self._catalog.models
-                if self._credentials.get(m.provider) and self._allowed(tenant, m)]
+        return [
+            m
+            for m in self._catalog.models
+            if self._credentials.get(m.provider) and self._allowed(tenant, m)
+        ]
 
     def _allowed(self, tenant: TenantContext, model: ModelInfo) -> bool:
         if model.provider not in self._providers:

@@ -28,24 +28,37 @@ class DatabaseTenantLoader:
             return None
         with tenant_session(self._engine, resolved.org.id) as session:
             statement = select(ProviderCredential.provider).where(
-                ProviderCredential.org_id == resolved.org.id)
+                ProviderCredential.org_id == resolved.org.id
+            )
             byok = tuple(sorted(session.exec(statement).all()))
         return tenant_context(resolved.org, resolved.key, byok)
 
 
-def tenant_context(org: Organization, key: ApiKey,
-                   byok_providers: tuple[str, ...] = ()) -> TenantContext:
+def tenant_context(
+    org: Organization, key: ApiKey, byok_providers: tuple[str, ...] = ()
+) -> TenantContext:
     """The plain-value view of an organization and one of its keys."""
     return TenantContext(
-        org_id=str(org.id), org_slug=org.slug, key_id=str(key.id), key_prefix=key.prefix,
-        environment=key.environment.value, plan=org.plan.value,
-        plan_status=org.plan_status.value, org_rpm=org.rpm_limit, org_tpm=org.tpm_limit,
-        key_rpm=key.rpm_limit, key_tpm=key.tpm_limit,
-        budget_tokens=org.monthly_token_budget, budget_usd_micro=org.monthly_usd_budget,
-        budget_reset_day=org.budget_reset_day, routing_strategy=org.routing_strategy.value,
-        routing_weights=dict(org.routing_weights or {}), prefer_local=org.prefer_local,
+        org_id=str(org.id),
+        org_slug=org.slug,
+        key_id=str(key.id),
+        key_prefix=key.prefix,
+        environment=key.environment.value,
+        plan=org.plan.value,
+        plan_status=org.plan_status.value,
+        org_rpm=org.rpm_limit,
+        org_tpm=org.tpm_limit,
+        key_rpm=key.rpm_limit,
+        key_tpm=key.tpm_limit,
+        budget_tokens=org.monthly_token_budget,
+        budget_usd_micro=org.monthly_usd_budget,
+        budget_reset_day=org.budget_reset_day,
+        routing_strategy=org.routing_strategy.value,
+        routing_weights=dict(org.routing_weights or {}),
+        prefer_local=org.prefer_local,
         baseline_model=org.baseline_model,
         allowed_providers=tuple(org.allowed_providers) if org.allowed_providers else None,
         allowed_models=tuple(org.allowed_models) if org.allowed_models else None,
-        byok_providers=byok_providers, cache_enabled=org.cache_enabled,
+        byok_providers=byok_providers,
+        cache_enabled=org.cache_enabled,
     )

@@ -40,9 +40,16 @@ async def invalidate(redis: aioredis.Redis, key_hashes: Iterable[str]) -> None:
 class TenantResolver:
     """Resolves API keys to tenant contexts; raises AuthenticationError for any bad key."""
 
-    def __init__(self, redis: aioredis.Redis, loader: Loader, *, local_ttl_s: float = 1.0,
-                 redis_ttl_s: int = 300, negative_ttl_s: int = 5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        loader: Loader,
+        *,
+        local_ttl_s: float = 1.0,
+        redis_ttl_s: int = 300,
+        negative_ttl_s: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._redis = redis
         self._loader = loader
         self._local_ttl = local_ttl_s
@@ -108,7 +115,8 @@ _INVALID_KEY_MESSAGE = (
 def _bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise AuthenticationError(
-            "You didn't provide an API key. Send it as 'Authorization: Bearer gw_…'.")
+            "You didn't provide an API key. Send it as 'Authorization: Bearer gw_…'."
+        )
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith("gw_") or len(token) > 256:

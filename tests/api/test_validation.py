@@ -17,39 +17,54 @@ from gateway.errors import InvalidRequest
 OK = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.mark.parametrize("body", [
-    OK,
-    {**OK, "messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
-    {**OK, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
-    {**OK, "max_tokens": 1, "n": 128, "temperature": 0, "top_p": 1, "stream": False,
-     "stop": ["x"], "tools": [], "stream_options": {"include_usage": True}},
-    {**OK, "temperature": 1.5, "unknown_vendor_field": {"kept": True}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        OK,
+        {**OK, "messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
+        {**OK, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+        {
+            **OK,
+            "max_tokens": 1,
+            "n": 128,
+            "temperature": 0,
+            "top_p": 1,
+            "stream": False,
+            "stop": ["x"],
+            "tools": [],
+            "stream_options": {"include_usage": True},
+        },
+        {**OK, "temperature": 1.5, "unknown_vendor_field": {"kept": True}},
+    ],
+)
 def test_valid_chat_bodies_pass(body: dict[str, Any]) -> None:
     validate_chat(body)
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({"messages": OK["messages"]}, "model"),
-    ({**OK, "model": ""}, "model"),
-    ({**OK, "model": ["gpt"]}, "model"),
-    ({"model": "m"}, "messages"),
-    ({**OK, "messages": {}}, "messages"),
-    ({**OK, "messages": ["hi"]}, "messages[0]"),
-    ({**OK, "messages": [{"content": "hi"}]}, "messages[0].role"),
-    ({**OK, "messages": [{"role": "user", "content": {"a": 1}}]}, "messages[0].content"),
-    ({**OK, "max_tokens": 0}, "max_tokens"),
-    ({**OK, "max_tokens": True}, "max_tokens"),
-    ({**OK, "max_completion_tokens": 2.5}, "max_completion_tokens"),
-    ({**OK, "n": 129}, "n"),
-    ({**OK, "temperature": -0.1}, "temperature"),
-    ({**OK, "temperature": "hot"}, "temperature"),
-    ({**OK, "top_p": 2}, "top_p"),
-    ({**OK, "stream": 1}, "stream"),
-    ({**OK, "stream_options": True}, "stream_options"),
-    ({**OK, "tools": {}}, "tools"),
-    ({**OK, "stop": 3}, "stop"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": OK["messages"]}, "model"),
+        ({**OK, "model": ""}, "model"),
+        ({**OK, "model": ["gpt"]}, "model"),
+        ({"model": "m"}, "messages"),
+        ({**OK, "messages": {}}, "messages"),
+        ({**OK, "messages": ["hi"]}, "messages[0]"),
+        ({**OK, "messages": [{"content": "hi"}]}, "messages[0].role"),
+        ({**OK, "messages": [{"role": "user", "content": {"a": 1}}]}, "messages[0].content"),
+        ({**OK, "max_tokens": 0}, "max_tokens"),
+        ({**OK, "max_tokens": True}, "max_tokens"),
+        ({**OK, "max_completion_tokens": 2.5}, "max_completion_tokens"),
+        ({**OK, "n": 129}, "n"),
+        ({**OK, "temperature": -0.1}, "temperature"),
+        ({**OK, "temperature": "hot"}, "temperature"),
+        ({**OK, "top_p": 2}, "top_p"),
+        ({**OK, "stream": 1}, "stream"),
+        ({**OK, "stream_options": True}, "stream_options"),
+        ({**OK, "tools": {}}, "tools"),
+        ({**OK, "stop": 3}, "stop"),
+    ],
+)
 def test_invalid_chat_bodies_name_the_param(body: dict[str, Any], param: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
         validate_chat(body)
@@ -57,16 +72,19 @@ def test_invalid_chat_bodies_name_the_param(body: dict[str, Any], param: str) ->
     assert caught.value.status == 400
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({"input": "x"}, "model"),
-    ({"model": "e"}, "input"),
-    ({"model": "e", "input": ""}, "input"),
-    ({"model": "e", "input": []}, "input"),
-    ({"model": "e", "input": [1, "a"]}, "input"),
-    ({"model": "e", "input": [[]]}, "input"),
-    ({"model": "e", "input": "x", "encoding_format": "hex"}, "encoding_format"),
-    ({"model": "e", "input": "x", "dimensions": 0}, "dimensions"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"input": "x"}, "model"),
+        ({"model": "e"}, "input"),
+        ({"model": "e", "input": ""}, "input"),
+        ({"model": "e", "input": []}, "input"),
+        ({"model": "e", "input": [1, "a"]}, "input"),
+        ({"model": "e", "input": [[]]}, "input"),
+        ({"model": "e", "input": "x", "encoding_format": "hex"}, "encoding_format"),
+        ({"model": "e", "input": "x", "dimensions": 0}, "dimensions"),
+    ],
+)
 def test_invalid_embedding_bodies_name_the_param(body: dict[str, Any], param: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
         validate_embeddings(body)

@@ -10,8 +10,13 @@ from gateway.billing.plans import PLANS, CacheTier, PlanName, get_plan
 def test_the_plans_and_prices_of_the_design() -> None:
     prices = {name.value: plan.monthly_price_usd for name, plan in PLANS.items()}
     assert prices == {"free": 0, "starter": 29, "growth": 99, "scale": 299, "enterprise": 999}
-    assert [PLANS[n].included_tokens for n in PlanName] == [100_000, 1_000_000, 10_000_000,
-                                                           100_000_000, None]
+    assert [PLANS[n].included_tokens for n in PlanName] == [
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        None,
+    ]
     assert [PLANS[n].requests_per_minute for n in PlanName][1:4] == [120, 600, 2400]
 
 

@@ -79,8 +79,11 @@ def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
 @pytest.fixture
 def client(gateway_url: str, tenant: Tenant) -> Iterator[openai.OpenAI]:
     """The official OpenAI SDK, strict response validation on, pointed at the gateway."""
-    sdk = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=tenant.key, max_retries=0,
-                        _strict_response_validation=True)
+    sdk = openai.OpenAI(
+        base_url=f"{gateway_url}/v1",
+        api_key=tenant.key,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
     yield sdk
     sdk.close()
-

@@ -30,8 +30,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
 @contextmanager
 def gateway_process(settings: Settings) -> Iterator[str]:
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "gateway.api:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.api:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, env=settings_env(settings))
     url = f"http://127.0.0.1:{port}"
     try:

@@ -18,12 +18,17 @@ class RawStream:
 
 
 def read_stream(base_url: str, key: str, body: dict[str, Any]) -> RawStream:
-    with httpx.stream("POST", f"{base_url}/v1/chat/completions", json=body, timeout=30,
-                      headers={"Authorization": f"Bearer {key}"}) as response:
+    with httpx.stream(
+        "POST",
+        f"{base_url}/v1/chat/completions",
+        json=body,
+        timeout=30,
+        headers={"Authorization": f"Bearer {key}"},
+    ) as response:
         stream = RawStream(response.status_code, response.headers)
         for line in response.iter_lines():
             if line.startswith("data: "):
-                payload = line[len("data: "):]
+                payload = line[len("data: ") :]
                 stream.events.append(payload if payload == "[DONE]" else orjson.loads(payload))
             elif line.startswith(":"):
                 stream.comments.append(line[1:].strip())

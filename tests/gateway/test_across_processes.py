@@ -17,17 +17,21 @@ from gateway.settings import Settings
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import gateway_processes
 
-BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
-        "max_tokens": 20}
+BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20}
 
 
 async def fire_all(urls: list[str], key: str, count: int) -> list[httpx.Response]:
     """`count` concurrent requests spread over the gateway processes."""
     limits = httpx.Limits(max_connections=count)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        calls = [client.post(f"{urls[i % len(urls)]}/v1/chat/completions", json=BODY,
-                             headers={"Authorization": f"Bearer {key}"})
-                 for i in range(count)]
+        calls = [
+            client.post(
+                f"{urls[i % len(urls)]}/v1/chat/completions",
+                json=BODY,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            for i in range(count)
+        ]
         return list(await asyncio.gather(*calls))
 
 
@@ -48,7 +52,8 @@ def settled_spend(redis_url: str, tenant: Tenant) -> tuple[int, int]:
 
 
 def test_a_rate_limit_holds_exactly_across_two_processes(
-        gateway_settings: Settings, make_tenant: Callable[..., Tenant]) -> None:
+    gateway_settings: Settings, make_tenant: Callable[..., Tenant]
+) -> None:
     tenant = make_tenant(rpm_limit=50)
     with gateway_processes(gateway_settings) as urls:
         statuses = Counter(fire(urls, tenant.key, 200))
@@ -56,8 +61,8 @@ def test_a_rate_limit_holds_exactly_across_two_processes(
 
 
 def test_a_budget_is_never_overspent_under_concurrency(
-        gateway_settings: Settings, redis_url: str,
-        make_tenant: Callable[..., Tenant]) -> None:
+    gateway_settings: Settings, redis_url: str, make_tenant: Callable[..., Tenant]
+) -> None:
     cap = 10 * 28  # each request reserves its prompt (8 tokens) + max_tokens (20)
     tenant = make_tenant(monthly_token_budget=cap)
     with gateway_processes(gateway_settings) as urls:
@@ -73,7 +78,8 @@ def test_a_budget_is_never_overspent_under_concurrency(
 
 
 def test_a_revoked_key_is_refused_by_every_process_within_two_seconds(
-        gateway_settings: Settings, tenant: Tenant) -> None:
+    gateway_settings: Settings, tenant: Tenant
+) -> None:
     from routerai.admin import revoke_key
 
     with gateway_processes(gateway_settings) as urls:

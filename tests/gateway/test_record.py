@@ -38,14 +38,15 @@ def logs(engine: Engine, org_id: uuid.UUID) -> list[RequestLog]:
         return sorted(rows, key=lambda row: row.created_at)
 
 
-def test_every_request_becomes_one_exact_row(client: openai.OpenAI, tenant: Tenant,
-                                             engine: Engine, redis_url: str) -> None:
+def test_every_request_becomes_one_exact_row(
+    client: openai.OpenAI, tenant: Tenant, engine: Engine, redis_url: str
+) -> None:
     served: dict[str, Any] = {}
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=HELLO)
     served[raw.headers["x-request-id"]] = (raw.parse().usage, raw.headers, False)
     stream = client.chat.completions.with_raw_response.create(
-        model="gpt-4o-mini", messages=HELLO, stream=True,
-        stream_options={"include_usage": True})
+        model="gpt-4o-mini", messages=HELLO, stream=True, stream_options={"include_usage": True}
+    )
     chunks = list(stream.parse())
     served[stream.headers["x-request-id"]] = (chunks[-1].usage, stream.headers, True)
     try:
@@ -60,13 +61,16 @@ def test_every_request_becomes_one_exact_row(client: openai.OpenAI, tenant: Tena
         row = rows[request_id]
         model = catalog.get(headers["x-routerai-provider"], headers["x-routerai-model"])
         assert model is not None
-        assert (row.prompt_tokens, row.completion_tokens) == (usage.prompt_tokens,
-                                                              usage.completion_tokens)
+        assert (row.prompt_tokens, row.completion_tokens) == (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
         assert row.cost == cost_micro_usd(model, usage.prompt_tokens, usage.completion_tokens)
         baseline = catalog.get("openai", "gpt-4o")
         assert baseline is not None
-        assert row.baseline_cost == cost_micro_usd(baseline, usage.prompt_tokens,
-                                                   usage.completion_tokens)
+        assert row.baseline_cost == cost_micro_usd(
+            baseline, usage.prompt_tokens, usage.completion_tokens
+        )
         assert row.status_code == 200 and row.streamed is streamed
         assert row.api_key_id == uuid.UUID(tenant.key_id)
         assert row.provider == "openai" and row.model_requested in ("gpt-4o", "gpt-4o-mini")
@@ -78,15 +82,24 @@ def test_every_request_becomes_one_exact_row(client: openai.OpenAI, tenant: Tena
         assert key is not None and key.last_used_at is not None
 
 
-def test_ingestion_is_idempotent_on_request_id(client: openai.OpenAI, tenant: Tenant,
-                                               engine: Engine, redis_url: str) -> None:
+def test_ingestion_is_idempotent_on_request_id(
+    client: openai.OpenAI, tenant: Tenant, engine: Engine, redis_url: str
+) -> None:
     client.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
     drain(redis_url, engine, expected=1)
     row = logs(engine, tenant.org.id)[0]
     replay = redis.Redis.from_url(redis_url)
-    replay.xadd("gw:usage", {
-        "request_id": row.request_id, "org_id": str(tenant.org.id), "key_id": tenant.key_id,
-        "created_at_ms": 1, "prompt_tokens": 999, "status": 200})
+    replay.xadd(
+        "gw:usage",
+        {
+            "request_id": row.request_id,
+            "org_id": str(tenant.org.id),
+            "key_id": tenant.key_id,
+            "created_at_ms": 1,
+            "prompt_tokens": 999,
+            "status": 200,
+        },
+    )
     drain(redis_url, engine, expected=1)
     rows = logs(engine, tenant.org.id)
     assert len(rows) == 1 and rows[0].prompt_tokens == row.prompt_tokens

@@ -28,12 +28,14 @@ def test_a_stream_always_asks_the_upstream_for_usage() -> None:
 
 
 def test_the_usage_chunk_is_kept_only_when_the_client_asked() -> None:
-    lines = [chunk(choices=[{"index": 0, "delta": {"content": "hi"}}]),
-             chunk(choices=[], usage={"prompt_tokens": 4, "completion_tokens": 1}),
-             b"", b"data: [DONE]"]
+    lines = [
+        chunk(choices=[{"index": 0, "delta": {"content": "hi"}}]),
+        chunk(choices=[], usage={"prompt_tokens": 4, "completion_tokens": 1}),
+        b"",
+        b"data: [DONE]",
+    ]
     for include in (True, False):
-        translator = OpenAICompatible("openai", "http://u").stream_translator(
-            include_usage=include)
+        translator = OpenAICompatible("openai", "http://u").stream_translator(include_usage=include)
         out = [payload for line in lines for payload in translator.feed(line)]
         assert len(out) == (2 if include else 1)
         assert translator.usage is not None and translator.usage.total_tokens == 5
@@ -41,8 +43,9 @@ def test_the_usage_chunk_is_kept_only_when_the_client_asked() -> None:
 
 
 def test_parse_reads_usage_and_keeps_the_bytes() -> None:
-    raw = orjson.dumps({"model": "gpt-4o-mini-2024", "usage": {"prompt_tokens": 3,
-                                                               "completion_tokens": 2}})
+    raw = orjson.dumps(
+        {"model": "gpt-4o-mini-2024", "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+    )
     result = OpenAICompatible("openai", "http://u").parse_chat(raw)
     assert result.body is raw and result.model == "gpt-4o-mini-2024"
     assert result.usage is not None and result.usage.total_tokens == 5

@@ -11,8 +11,15 @@ from gateway.tenancy.keys import hash_api_key
 from gateway.tenancy.resolver import TenantResolver, invalidate, tenant_cache_key
 
 KEY = "gw_acme_prod_" + "A" * 32
-CONTEXT = TenantContext(org_id="o-1", org_slug="acme", key_id="k-1", key_prefix="gw_acme_prod_AAAA…",
-                        environment="prod", plan="growth", allowed_models=("gpt-4o",))
+CONTEXT = TenantContext(
+    org_id="o-1",
+    org_slug="acme",
+    key_id="k-1",
+    key_prefix="gw_acme_prod_AAAA…",
+    environment="prod",
+    plan="growth",
+    allowed_models=("gpt-4o",),
+)
 
 
 class Loader:
@@ -33,10 +40,12 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Basic abc", "Bearer sk-openai-key",
-                                    "Bearer gw_" + "x" * 300])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Basic abc", "Bearer sk-openai-key", "Bearer gw_" + "x" * 300]
+)
 async def test_malformed_headers_are_refused_without_a_lookup(
-        async_redis: aioredis.Redis, header: str | None) -> None:
+    async_redis: aioredis.Redis, header: str | None
+) -> None:
     loader = Loader(CONTEXT)
     with pytest.raises(AuthenticationError) as caught:
         await TenantResolver(async_redis, loader).resolve(header)
