@@ -1,0 +1,97 @@
+"""The landing page, as a visitor sees it in a desktop and a phone browser."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from gateway.billing.plans import PLANS, Plan
+from tests.e2e.conftest import OpenPage
+
+pytestmark = pytest.mark.e2e
+
+PROMISE = "Change one line — your base_url — and cut your LLM bill"
+VIEWPORTS = [
+    pytest.param(1280, 800, "light", id="desktop"),
+    pytest.param(390, 844, "light", id="phone"),
+    pytest.param(1280, 800, "dark", id="desktop-dark"),
+]
+
+
+def expected_price(plan: Plan) -> str:
+    return "Contact us" if plan.sold_by_contact else f"${plan.monthly_price_usd:,}"
+
+
+@pytest.mark.parametrize(("width", "height", "color_scheme"), VIEWPORTS)
+def test_landing_shows_the_promise_and_every_plan_with_its_price(
+    web_url: str,
+    open_page: OpenPage,
+    screenshots_dir: Path,
+    request: pytest.FixtureRequest,
+    width: int,
+    height: int,
+    color_scheme: str,
+) -> None:
+    watched = open_page(width, height, color_scheme)
+    page = watched.page
+
+    page.goto(f"{web_url}/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(PROMISE)
+    expect(page.locator("html")).to_have_class(color_scheme, timeout=10_000)
+    for plan in PLANS.values():
+        card = page.locator(f"#plan-{plan.name.value}")
+        expect(card.get_by_role("heading", name=plan.title, exact=True)).to_be_visible()
+        expect(card.locator(".plan-price")).to_have_text(expected_price(plan))
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= width, "the page scrolls sideways"
+    page.screenshot(
+        path=screenshots_dir / f"landing-{request.node.callspec.id}.png", full_page=True
+    )
+    assert watched.errors == []
+
+
+def test_color_mode_switch_toggles_dark_mode(web_url: str, open_page: OpenPage) -> None:
+    watched = open_page(1280, 800, "light")
+    page = watched.page
+    page.goto(f"{web_url}/")
+    expect(page.locator("html")).to_have_class("light")
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+
+    expect(page.locator("html")).to_have_class("dark")
+    assert watched.errors == []
+
+
+def test_footer_links_to_the_gateway_health_on_the_same_port(
+    web_url: str, open_page: OpenPage
+) -> None:
+    watched = open_page(390, 844)
+    page = watched.page
+    page.goto(f"{web_url}/")
+
+    with page.expect_navigation(url=f"{web_url}/health"):
+        page.get_by_role("link", name="API status").click()
+
+    assert json.loads(page.locator("pre").first.inner_text())["status"] == "ok"
+    assert watched.errors == []
+
+
+def test_health_answers_json_through_the_web_port(web_url: str) -> None:
+    with urllib.request.urlopen(f"{web_url}/health", timeout=10) as response:
+        assert response.headers["content-type"].startswith("application/json")
+        assert json.load(response)["status"] == "ok"
+
+
+def test_unknown_api_paths_get_the_gateway_error_json_not_a_page(web_url: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{web_url}/v1/no-such-endpoint", timeout=10)
+
+    assert raised.value.code == 404
+    assert raised.value.headers["content-type"].startswith("application/json")
+    assert "error" in json.load(raised.value)
