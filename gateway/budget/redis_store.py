@@ -1,0 +1,128 @@
+"""`RedisAdmissionStore`: the admission store shared by every gateway process through Redis.
+
+One round trip admits (the admit script) and one settles (the settle script, pipelined with
+the usage record's XADD). Scripts run by EVALSHA; a server that lost them (restart, failover)
+gets them loaded again on the NOSCRIPT error.
+
+Redis Cluster: an organization's counters share the hash tag `{org_id}`, so each script's keys
+live in one slot. The usage stream is one key for all tenants (the ingesting workers read one
+stream), hence another slot: the XADD is not inside the settle script but pipelined next to it
+(non-transactional) in the same round trip. The price is that the two are not atomic together:
+a connection lost mid-round-trip can leave counters settled without their usage record, or the
+record without the settle. Workers ingest idempotently on the request id, and the database
+reconciles spend, so neither loses money silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
+
+from gateway.budget.admission import Admission, AdmissionResult, Settlement
+from gateway.budget.decision import build_result, to_ms
+from gateway.budget.scripts import ADMIT_SCRIPT, SEED_SCRIPT, SETTLE_SCRIPT
+
+DEFAULT_STREAM_KEY = "gw:usage"
+
+
+def org_scope_key(org_id: str) -> str:
+    """The organization's rate-limit hash."""
+    return f"gw:rl:{{{org_id}}}:org"
+
+
+def key_scope_key(org_id: str, key_id: str) -> str:
+    """An API key's rate-limit hash, in its organization's hash slot."""
+    return f"gw:rl:{{{org_id}}}:key:{key_id}"
+
+
+def budget_key(org_id: str, period_id: str) -> str:
+    """The organization's budget hash for one period."""
+    return f"gw:budget:{{{org_id}}}:{period_id}"
+
+
+class RedisAdmissionStore:
+    """The `AdmissionStore` contract on Redis: atomic across any number of processes."""
+
+    def __init__(self, redis: aioredis.Redis, stream_key: str = DEFAULT_STREAM_KEY) -> None:
+        self._redis = redis
+        self._stream_key = stream_key
+        self._admit = redis.register_script(ADMIT_SCRIPT)
+        self._settle = redis.register_script(SETTLE_SCRIPT)
+        self._seed = redis.register_script(SEED_SCRIPT)
+
+    async def admit(self, admission: Admission) -> AdmissionResult:
+        org_id, limits = admission.org_id, admission.limits
+        key_rpm, key_tpm = limits.key_rpm, limits.key_tpm
+        cap_tokens, cap_usd = limits.budget_tokens, limits.budget_usd_micro
+        args = (
+            org_scope_key(org_id),
+            key_scope_key(org_id, admission.key_id),
+            budget_key(org_id, admission.period_id),
+            to_ms(admission.now),
+            admission.tokens,
+            admission.cost_micro,
+            limits.org_rpm,
+            limits.org_tpm,
+            -1 if key_rpm is None else key_rpm,
+            -1 if key_tpm is None else key_tpm,
+            -1 if cap_tokens is None else cap_tokens,
+            -1 if cap_usd is None else cap_usd,
+            admission.period_ttl_s,
+        )
+        try:
+            reply = await self._redis.evalsha(self._admit.sha, 3, *args)  # type: ignore[misc]
+        except NoScriptError:
+            reply = await self._admit(args[:3], args[3:])
+        return build_result(admission, reply)
+
+    async def settle(
+        self, settlement: Settlement, usage_record: Mapping[str, str | int] | None
+    ) -> None:
+        result = settlement.result
+        if not result.admitted:
+            if usage_record is not None:
+                await self._redis.xadd(self._stream_key, cast(Any, usage_record))
+            return
+        admission = settlement.admission
+        org_id = admission.org_id
+        args = (
+            org_scope_key(org_id),
+            key_scope_key(org_id, admission.key_id),
+            budget_key(org_id, admission.period_id),
+            result.bucket,
+            admission.tokens,
+            settlement.actual_tokens,
+            admission.cost_micro,
+            settlement.actual_cost_micro,
+            1 if admission.limits.keyed else 0,
+            admission.period_ttl_s,
+        )
+        if usage_record is None:
+            try:
+                await self._redis.evalsha(self._settle.sha, 3, *args)  # type: ignore[misc]
+            except NoScriptError:
+                await self._settle(args[:3], args[3:])
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.evalsha(self._settle.sha, 3, *args)
+        pipe.xadd(self._stream_key, cast(Any, usage_record))
+        settled, appended = await pipe.execute(raise_on_error=False)
+        if isinstance(settled, NoScriptError):
+            # The record is already appended: re-run the settle alone, never the pipeline.
+            await self._settle(args[:3], args[3:])
+        elif isinstance(settled, Exception):
+            raise settled
+        if isinstance(appended, Exception):
+            raise appended
+
+    async def spend(self, org_id: str, period_id: str) -> tuple[int, int]:
+        tokens, usd = await self._redis.hmget(budget_key(org_id, period_id), ["st", "su"])  # type: ignore[misc]
+        return int(tokens or 0), int(usd or 0)
+
+    async def seed_spend(
+        self, org_id: str, period_id: str, tokens: int, usd_micro: int, ttl_s: int
+    ) -> None:
+        await self._seed([budget_key(org_id, period_id)], [tokens, usd_micro, ttl_s])
