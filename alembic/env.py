@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import Connection
 
-from alembic import context
 from gateway.db.engine import make_engine, normalize_database_url
 from gateway.db.models import metadata
 from gateway.settings import Settings

@@ -14,7 +14,8 @@ from gateway.embedded_redis import resolve_redis_url
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.pricing.catalog import PROVIDERS, Catalog
-from gateway.providers.setup import PlatformCredentials, build_registry
+from gateway.providers.credentials import PlatformCredentials
+from gateway.providers.setup import build_registry
 from gateway.providers.transport import Transport
 from gateway.routing.selection import ModelSelector
 from gateway.settings import Settings

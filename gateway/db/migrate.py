@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from alembic import command
 from gateway.db.engine import make_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

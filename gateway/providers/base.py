@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.providers.transport import UpstreamRequest
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    provider: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,7 @@ from typing import Any
 
 import orjson
 
-from gateway.providers.base import ChatResult, Usage
-from gateway.providers.transport import UpstreamRequest
+from gateway.providers.base import ChatResult, UpstreamRequest, Usage
 
 _DATA = b"data: "
 _DONE = b"[DONE]"

@@ -1,8 +1,6 @@
-"""Builds the provider registry and the platform's credentials from settings."""
+"""Builds the provider registry from settings: each provider's adapter at its base URL."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from gateway.providers.openai_compat import OpenAICompatible
 from gateway.providers.registry import ProviderRegistry
@@ -15,8 +13,6 @@ OFFICIAL_BASE_URLS = {
     "anthropic": "https://api.anthropic.com",
     "ollama": "http://127.0.0.1:11434",
 }
-
-SANDBOX_KEY = "sk-routerai-sandbox"
 
 
 def base_url(settings: Settings, provider: str) -> str:
@@ -33,32 +29,3 @@ def build_registry(settings: Settings) -> ProviderRegistry:
     for name in ("openai", "groq", "together"):
         registry.register(OpenAICompatible(name, base_url(settings, name)))
     return registry
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformCredentials:
-    """The platform's own provider keys (in sandbox mode, a placeholder for every provider)."""
-
-    keys: dict[str, str]
-
-    @classmethod
-    def from_settings(cls, settings: Settings, providers: list[str]) -> PlatformCredentials:
-        if settings.sandbox_url:
-            return cls(dict.fromkeys(providers, SANDBOX_KEY))
-        secrets = {
-            "openai": settings.openai_api_key,
-            "anthropic": settings.anthropic_api_key,
-            "groq": settings.groq_api_key,
-            "together": settings.together_api_key,
-        }
-        keys = {
-            name: secret.get_secret_value()
-            for name, secret in secrets.items()
-            if secret is not None and name in providers
-        }
-        if settings.ollama_base_url and "ollama" in providers:
-            keys["ollama"] = "ollama"
-        return cls(keys)
-
-    def get(self, provider: str) -> str | None:
-        return self.keys.get(provider)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import aiohttp
 import orjson
@@ -29,14 +28,7 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamRequest:
-    provider: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
+from gateway.providers.base import UpstreamRequest
 
 
 class Transport:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from gateway.errors import NotFound
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind
-from gateway.providers.setup import PlatformCredentials
+from gateway.providers.credentials import PlatformCredentials
 from gateway.tenancy.context import TenantContext
 
 AUTO = "auto"

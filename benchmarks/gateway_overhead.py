@@ -1,0 +1,143 @@
+"""How much the gateway costs on top of a bare proxy, measured with wrk in one run.
+
+Starts the sandbox with zero latency, a bare pass-through proxy (the ceiling) and the
+gateway (one worker process, full pipeline: auth, both limits, budget reserve and
+settle, cost, usage record), then measures requests/s and p50/p99 at 1 and 32
+connections for each, and the gateway's RSS over many requests.
+
+    python -m benchmarks.gateway_overhead [--seconds 10] [--rss-requests 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import redis
+
+from benchmarks.harness import ROOT, WrkResult, seed_tenant, server, wrk
+
+BODY = json.dumps(
+    {
+        "model": "gpt-4o-mini",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "Hello, how are you?"}],
+    }
+)
+CONNECTIONS = (1, 32)
+
+
+def measure(url: str, key: str, seconds: int) -> dict[int, WrkResult]:
+    results = {}
+    for connections in CONNECTIONS:
+        wrk(url, BODY, key, connections=connections, seconds=2)  # warm up
+        results[connections] = wrk(url, BODY, key, connections=connections, seconds=seconds)
+    return results
+
+
+def rss_growth(url: str, key: str, process: psutil.Process, requests: int) -> tuple[int, int]:
+    """RSS (bytes) after a warm-up, and after `requests` more requests."""
+    wrk(url, BODY, key, connections=32, seconds=5)
+    before = process.memory_info().rss
+    served = 0
+    while served < requests:
+        served += wrk(url, BODY, key, connections=32, seconds=10).requests
+    return before, process.memory_info().rss
+
+
+def print_table(rows: dict[str, dict[int, WrkResult]]) -> None:
+    print(f"\n{'target':<14}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, by_connections in rows.items():
+        for connections, r in by_connections.items():
+            print(
+                f"{name:<14}{connections:>6}{r.requests_per_s:>10.0f}{r.p50_ms:>9.2f}"
+                f"{r.p99_ms:>9.2f}{r.errors:>8}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rss-requests", type=int, default=100_000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
+    args = parser.parse_args()
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    workdir = Path(tempfile.mkdtemp(prefix="routerai-bench-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    key = seed_tenant(database_url)
+    uvicorn = [
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with server(
+        ["routerai", "sandbox", "--port", "{port}", "--latency-ms", "0"],
+        ready_path="/_sandbox/stats",
+    ) as (sandbox, _):
+        upstream = f"{sandbox}/openai"
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": args.redis_url,
+            "ROUTERAI_SANDBOX_URL": sandbox,
+        }
+        with (
+            server(
+                [*uvicorn, "benchmarks.bare_proxy:app"], env={"UPSTREAM": upstream}, ready_path="/"
+            ) as (proxy, _),
+            server([*uvicorn, "--factory", "gateway.api:create_app"], env=env) as (
+                gateway,
+                gateway_process,
+            ),
+        ):
+            path = "/v1/chat/completions"
+            rows = {
+                "direct": measure(upstream + path, "sk-bench", args.seconds),
+                "bare proxy": measure(proxy + path, "sk-bench", args.seconds),
+                "gateway": measure(gateway + path, key, args.seconds),
+            }
+            before, after = rss_growth(
+                gateway + path, key, psutil.Process(gateway_process.pid), args.rss_requests
+            )
+    print_table(rows)
+    report(rows, before, after, args.rss_requests)
+
+
+def report(rows: dict[str, dict[int, WrkResult]], before: int, after: int, requests: int) -> None:
+    gateway, proxy, direct = rows["gateway"], rows["bare proxy"], rows["direct"]
+    share = gateway[32].requests_per_s / proxy[32].requests_per_s
+    added_p50 = gateway[1].p50_ms - direct[1].p50_ms
+    added_p99 = gateway[1].p99_ms - direct[1].p99_ms
+    growth = (after - before) / before
+    print(f"\ngateway / bare proxy at 32 connections: {share:.0%} (target >= 40%)")
+    print(
+        f"added latency at 1 connection: p50 {added_p50:+.2f} ms (target <= 0.5), "
+        f"p99 {added_p99:+.2f} ms (target <= 2)"
+    )
+    print(
+        f"gateway RSS over {requests:,}+ requests: {before / 2**20:.1f} -> "
+        f"{after / 2**20:.1f} MiB ({growth:+.1%}, target within 5%)"
+    )
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (results / f"gateway_overhead-{stamp}.json").write_text(
+        json.dumps(
+            {name: {c: vars(r) for c, r in by.items()} for name, by in rows.items()}
+            | {"rss_before": before, "rss_after": after},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Shared pieces of the benchmarks: servers as subprocesses, wrk runs, a seeded tenant."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(
+    args: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    ready_path: str = "/health",
+    ready_method: str = "GET",
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `python -m <args>` with `{port}` filled in; yields (base URL, process)."""
+    port = free_port()
+    command = [sys.executable, "-m", *(a.format(port=port) for a in args)]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.request(ready_method, url + ready_path, timeout=1)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{' '.join(args)} did not start") from None
+                time.sleep(0.2)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def wrk(url: str, body: str, key: str, *, connections: int, seconds: int) -> WrkResult:
+    """One wrk run (one thread) POSTing `body` to `url`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(POST_SCRIPT % (body, key))
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> WrkResult:
+    def latency(percent: str) -> float:
+        match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if match is None:
+            raise ValueError(f"no {percent}% line in wrk's output:\n{output}")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+        r"timeout (\d+)",
+        output,
+    )
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return WrkResult(rps, latency("50"), latency("99"), errors, total)
+
+
+def seed_tenant(database_url: str) -> str:
+    """Migrate, create an Enterprise organization with limits out of the way; its key."""
+    from gateway.db.engine import make_engine
+    from gateway.db.migrate import upgrade
+    from gateway.db.orgs import create_organization
+    from gateway.db.sessions import system_session, tenant_session
+    from gateway.tenancy.keys import create_api_key
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with system_session(engine) as session:
+        org = create_organization(session, name="Bench", plan="enterprise")
+        org.rpm_limit = org.tpm_limit = 10**12
+        session.add(org)
+    with tenant_session(engine, org.id) as session:
+        _, key = create_api_key(session, org=org, name="bench", environment="prod")
+    engine.dispose()
+    return key
