@@ -64,6 +64,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rss-requests", type=int, default=100_000)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="also measure the gateway mounted in the Reflex app (one worker)",
+    )
     args = parser.parse_args()
 
     redis.Redis.from_url(args.redis_url).flushdb()

@@ -33,6 +33,9 @@ def run_up(settings: Settings, *, port: int) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["DATABASE_URL"] = _absolute_sqlite(settings.resolved_database_url)
+    # Reflex starts 2 x cores + 1 web workers when Redis is configured; one per core
+    # serves this machine better (each worker also holds a gateway).
+    env.setdefault("GRANIAN_WORKERS", str(os.cpu_count() or 1))
     keep_alive = None
     if not settings.redis_url:
         from gateway.embedded_redis import start_embedded_redis
