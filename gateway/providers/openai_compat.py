@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from gateway.errors import UpstreamError
 from gateway.providers.base import ChatResult, UpstreamRequest, Usage
 
 _DATA = b"data: "
@@ -76,6 +77,8 @@ class OpenAIStreamTranslator:
         if payload == _DONE:
             self.finished = True
             return []
+        if payload.startswith(b'{"error"'):
+            raise _stream_error(payload)
         if b'"usage"' in payload:
             return self._usage_chunk(payload)
         self.content_sent = True
@@ -95,6 +98,15 @@ class OpenAIStreamTranslator:
             self.content_sent = True
             return [payload]
         return [payload] if self._include_usage else []
+
+
+def _stream_error(payload: bytes) -> UpstreamError:
+    """An error the upstream sent inside its stream, as the gateway's own error."""
+    try:
+        message = str(orjson.loads(payload)["error"].get("message") or "stream error")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        message = "stream error"
+    return UpstreamError(f"the provider failed mid-stream: {message}", code="upstream_stream_error")
 
 
 def usage_from(raw: Any) -> Usage | None:

@@ -49,3 +49,15 @@ def test_parse_reads_usage_and_keeps_the_bytes() -> None:
     result = OpenAICompatible("openai", "http://u").parse_chat(raw)
     assert result.body is raw and result.model == "gpt-4o-mini-2024"
     assert result.usage is not None and result.usage.total_tokens == 5
+
+
+def test_an_error_inside_the_stream_raises_with_the_upstream_message() -> None:
+    import pytest
+
+    from gateway.errors import UpstreamError
+
+    translator = OpenAICompatible("openai", "http://u").stream_translator(include_usage=False)
+    translator.feed(chunk(choices=[{"index": 0, "delta": {"content": "hi"}}]))
+    with pytest.raises(UpstreamError, match="overloaded"):
+        translator.feed(b'data: {"error": {"message": "overloaded", "type": "server_error"}}')
+    assert not translator.finished
