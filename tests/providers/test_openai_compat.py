@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
+from gateway.errors import UpstreamError
 from gateway.providers.openai_compat import OpenAICompatible
 
 
@@ -52,10 +54,6 @@ def test_parse_reads_usage_and_keeps_the_bytes() -> None:
 
 
 def test_an_error_inside_the_stream_raises_with_the_upstream_message() -> None:
-    import pytest
-
-    from gateway.errors import UpstreamError
-
     translator = OpenAICompatible("openai", "http://u").stream_translator(include_usage=False)
     translator.feed(chunk(choices=[{"index": 0, "delta": {"content": "hi"}}]))
     with pytest.raises(UpstreamError, match="overloaded"):
