@@ -113,6 +113,23 @@ def main() -> None:
             before, after = rss_growth(
                 gateway + path, key, psutil.Process(gateway_process.pid), args.rss_requests
             )
+        if args.web:
+            web_env = {**env, "GRANIAN_WORKERS": "1", "REFLEX_CHECK_LATEST_VERSION": "false"}
+            web = [
+                "reflex",
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                "{port}",
+                "--backend-host",
+                "127.0.0.1",
+                "--loglevel",
+                "warning",
+            ]
+            with server(web, env=web_env) as (app_url, _):
+                rows["gateway (web)"] = measure(app_url + path, key, args.seconds)
     print_table(rows)
     report(rows, before, after, args.rss_requests)
 
