@@ -202,12 +202,14 @@ return {admitted and 1 or 0, reason, retry, second, org_r, org_t, org_n, key_r, 
 
 # Settle an admitted request: correct tokens/min and the budget to the actual usage.
 #
-# KEYS[1] org scope hash, KEYS[2] key scope hash, KEYS[3] budget period hash (as admitted).
+# KEYS[1] org scope hash, KEYS[2] key scope hash, KEYS[3] budget period hash (as admitted),
+# KEYS[4] (optional) the usage stream.
 # ARGV[1] the admission's bucket second, [2] tokens reserved, [3] actual tokens, [4] cost
 # reserved (micro-USD), [5] actual cost, [6] "1" when the key scope was counted, [7] budget
-# period TTL in seconds.
+# period TTL in seconds, [8...] the usage record's field/value pairs (with KEYS[4]).
 # A bucket or reservation slot that already left its window is not corrected (its usage no
-# longer counts); the actual spend is always added, one write per hash. Returns 1.
+# longer counts); the actual spend is always added, one write per hash; the usage record is
+# appended in the same atomic step. Returns 1.
 SETTLE_SCRIPT = _lua("""$HELPERS
 local bucket = tonumber(ARGV[1])
 local delta = tonumber(ARGV[3]) - tonumber(ARGV[2])
@@ -239,6 +241,7 @@ else
 end
 -- A period hash that already existed has its TTL; one this settle created needs one.
 if not b[7] then redis.call('EXPIRE', budget, ARGV[7]) end
+if KEYS[4] then redis.call('XADD', KEYS[4], '*', unpack(ARGV, 8)) end
 return 1
 """)
 
