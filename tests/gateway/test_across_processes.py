@@ -10,10 +10,15 @@ from collections.abc import Callable
 
 import httpx
 import redis.asyncio as aioredis
+from sqlalchemy import Engine
 
+from gateway.billing.plans import PlanName
 from gateway.budget.period import budget_period_at
 from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.db.models import Organization
+from gateway.db.sessions import system_session
 from gateway.settings import Settings
+from gateway.tenancy.changes import forget_org
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import gateway_processes
 
@@ -87,3 +92,29 @@ def test_a_revoked_key_is_refused_by_every_process_within_two_seconds(
         revoke_key(gateway_settings, key_id=uuid.UUID(tenant.key_id), org=str(tenant.org.id))
         time.sleep(2)
         assert fire(urls, tenant.key, 4) == [401] * 4
+
+
+def test_a_plan_change_reaches_every_process_within_two_seconds(
+    gateway_settings: Settings, tenant: Tenant, engine: Engine, redis_url: str
+) -> None:
+    async def downgrade() -> None:
+        with system_session(engine) as session:
+            org = session.get(Organization, tenant.org.id)
+            assert org is not None
+            org.plan = PlanName.FREE
+            session.add(org)
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            await forget_org(engine, client, tenant.org.id)
+        finally:
+            await client.aclose()
+
+    def limits(urls: list[str]) -> set[str]:
+        responses = asyncio.run(fire_all(urls, tenant.key, 4))
+        return {r.headers["x-ratelimit-limit-requests"] for r in responses}
+
+    with gateway_processes(gateway_settings) as urls:
+        assert limits(urls) == {"600"}  # Growth
+        asyncio.run(downgrade())
+        time.sleep(2)
+        assert limits(urls) == {"20"}  # Free
