@@ -14,10 +14,17 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class UpstreamRequest:
+    """One HTTP request to a provider.
+
+    `method` is POST for every inference call; a listing such as Ollama's /api/tags says
+    GET. (`Transport.post` always POSTs: a listing needs a transport call that honours it.)
+    """
+
     provider: str
     url: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.providers.anthropic import AnthropicAdapter
+from gateway.providers.ollama import OllamaAdapter
 from gateway.providers.openai_compat import OpenAICompatible
 from gateway.providers.registry import ProviderRegistry
 from gateway.settings import Settings
@@ -25,7 +27,10 @@ def base_url(settings: Settings, provider: str) -> str:
 
 
 def build_registry(settings: Settings) -> ProviderRegistry:
+    """Every provider RouterAI speaks to: OpenAI-compatible vendors, Anthropic and Ollama."""
     registry = ProviderRegistry()
     for name in ("openai", "groq", "together"):
         registry.register(OpenAICompatible(name, base_url(settings, name)))
+    registry.register(AnthropicAdapter(base_url(settings, "anthropic")))
+    registry.register(OllamaAdapter(base_url(settings, "ollama")))
     return registry
