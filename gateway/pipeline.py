@@ -20,6 +20,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -190,7 +191,10 @@ class Pipeline:
         began = time.perf_counter()
         raw = await self.transport.post(request)
         ctx.upstream_s = time.perf_counter() - began
-        result = _parsed(adapter.parse_embeddings, raw, candidate.provider)
+        encoding = str(ctx.body.get("encoding_format") or "float")
+        result = _parsed(
+            partial(adapter.parse_embeddings, encoding_format=encoding), raw, candidate.provider
+        )
         self._price(ctx, result.usage)
         return result
 

@@ -72,7 +72,7 @@ class AnthropicAdapter:
     ) -> UpstreamRequest:
         raise _no_embeddings(self.name)
 
-    def parse_embeddings(self, raw: bytes) -> ChatResult:
+    def parse_embeddings(self, raw: bytes, *, encoding_format: str = "float") -> ChatResult:
         raise _no_embeddings(self.name)
 
 

@@ -34,7 +34,7 @@ class OpenAICompatible:
     def chat_request(
         self, body: dict[str, Any], model_id: str, api_key: str, *, stream: bool
     ) -> UpstreamRequest:
-        payload = {**body, "model": model_id}
+        payload = {**body, "model": model_id, "stream": stream}
         if stream:
             payload["stream_options"] = {
                 **(body.get("stream_options") or {}),
@@ -54,7 +54,8 @@ class OpenAICompatible:
     ) -> UpstreamRequest:
         return self._request("/v1/embeddings", {**body, "model": model_id}, api_key)
 
-    def parse_embeddings(self, raw: bytes) -> ChatResult:
+    def parse_embeddings(self, raw: bytes, *, encoding_format: str = "float") -> ChatResult:
+        """The upstream already answered in the format the client asked for."""
         data = orjson.loads(raw)
         usage = data.get("usage") or {}
         prompt = int(usage.get("prompt_tokens") or 0)

@@ -19,7 +19,11 @@ def test_the_request_passes_through_with_the_provider_model() -> None:
     request = adapter.chat_request(body, "llama-3.3-70b-versatile", "sk-1", stream=False)
     assert request.url == "http://upstream/groq/v1/chat/completions"
     assert request.headers["Authorization"] == "Bearer sk-1"
-    assert orjson.loads(request.body) == {**body, "model": "llama-3.3-70b-versatile"}
+    assert orjson.loads(request.body) == {
+        **body,
+        "model": "llama-3.3-70b-versatile",
+        "stream": False,
+    }
 
 
 def test_a_stream_always_asks_the_upstream_for_usage() -> None:
