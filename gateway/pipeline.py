@@ -7,7 +7,7 @@
     3. budget      ┘ checked, worst case reserved
     4. cache       (slot: semantic cache, its own issue)
     5. router      (slot: ranks candidates by strategy; today the catalogue order)
-    6. execute     adapter builds, transport awaits        gateway.providers
+    6. execute     candidates in turn, with fallback       gateway.execution, gateway.providers
     7. record      settle to the actual + append usage     gateway.budget (settle), gateway.usage
 
 A `RequestContext` flows through the stages; each stage reads and fills plain
@@ -42,11 +42,10 @@ from gateway.errors import (
     RateLimited,
     UpstreamError,
 )
+from gateway.execution import Attempt, Attempts, Executor, StreamStart
 from gateway.metrics import Metrics
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
-from gateway.providers.base import ChatResult, StreamTranslator, Usage
-from gateway.providers.registry import ProviderRegistry
-from gateway.providers.transport import Transport
+from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.routing.selection import Candidate, ModelSelector
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
@@ -82,6 +81,7 @@ class RequestContext:
     cache_status: str = "miss"
     ttfb_ms: float | None = None
     upstream_s: float | None = None
+    attempts: Attempts = field(default_factory=Attempts)
     finished: bool = False
 
     @property
@@ -102,8 +102,7 @@ class Pipeline:
         resolver: TenantResolver,
         selector: ModelSelector,
         admission: AdmissionStore,
-        registry: ProviderRegistry,
-        transport: Transport,
+        executor: Executor,
         recorder: UsageRecorder,
         catalog: Catalog,
         metrics: Metrics,
@@ -112,8 +111,7 @@ class Pipeline:
         self.resolver = resolver
         self.selector = selector
         self.admission = admission
-        self.registry = registry
-        self.transport = transport
+        self.executor = executor
         self.recorder = recorder
         self.catalog = catalog
         self.metrics = metrics
@@ -166,68 +164,58 @@ class Pipeline:
 
     # -- stages 4-6 -------------------------------------------------------------------------
 
-    def route(self, ctx: RequestContext) -> Candidate:
-        """Stage 5 slot: today the first eligible candidate; the router will rank them."""
-        ctx.chosen = ctx.candidates[0]
-        return ctx.chosen
-
     async def execute_chat(self, ctx: RequestContext) -> ChatResult:
-        candidate = self.route(ctx)
-        adapter = self.registry.get(candidate.provider)
-        request = adapter.chat_request(
-            ctx.body, candidate.model.id, candidate.api_key, stream=False
-        )
-        began = time.perf_counter()
-        raw = await self.transport.post(request)
-        ctx.upstream_s = time.perf_counter() - began
-        result = _parsed(adapter.parse_chat, raw, candidate.provider)
-        self._price(ctx, result.usage)
-        return result
+        """Stage 6: the first candidate that answers, with fallback."""
+
+        async def attempt(candidate: Candidate, adapter: ProviderAdapter) -> ChatResult:
+            ctx.chosen = candidate
+            request = adapter.chat_request(
+                ctx.body, candidate.model.id, candidate.api_key, stream=False
+            )
+            raw = await self.executor.transport.post(request)
+            return _parsed(adapter.parse_chat, raw, candidate.provider)
+
+        return await self._execute(ctx, attempt)
 
     async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
-        candidate = self.route(ctx)
-        adapter = self.registry.get(candidate.provider)
-        request = adapter.embeddings_request(ctx.body, candidate.model.id, candidate.api_key)
-        began = time.perf_counter()
-        raw = await self.transport.post(request)
-        ctx.upstream_s = time.perf_counter() - began
         encoding = str(ctx.body.get("encoding_format") or "float")
-        result = _parsed(
-            partial(adapter.parse_embeddings, encoding_format=encoding), raw, candidate.provider
-        )
+
+        async def attempt(candidate: Candidate, adapter: ProviderAdapter) -> ChatResult:
+            ctx.chosen = candidate
+            request = adapter.embeddings_request(ctx.body, candidate.model.id, candidate.api_key)
+            raw = await self.executor.transport.post(request)
+            parse = partial(adapter.parse_embeddings, encoding_format=encoding)
+            return _parsed(parse, raw, candidate.provider)
+
+        return await self._execute(ctx, attempt)
+
+    async def _execute(self, ctx: RequestContext, attempt: Attempt[ChatResult]) -> ChatResult:
+        began = time.perf_counter()
+        ctx.chosen, result = await self.executor.run(ctx.candidates, ctx.attempts, attempt)
+        ctx.upstream_s = time.perf_counter() - began
         self._price(ctx, result.usage)
         return result
 
     async def open_stream(self, ctx: RequestContext) -> AsyncIterator[bytes]:
-        """Start the upstream stream; errors before its first line raise as HTTP errors.
+        """Start the upstream stream (with fallback until its first content arrives).
 
-        The iterator returned yields SSE frames for the client and settles the
-        request when it ends, however it ends.
+        Errors before that raise as HTTP errors; the iterator returned yields SSE frames
+        for the client and settles the request when it ends, however it ends.
         """
-        candidate = self.route(ctx)
-        adapter = self.registry.get(candidate.provider)
-        request = adapter.chat_request(ctx.body, candidate.model.id, candidate.api_key, stream=True)
-        began = time.perf_counter()
-        lines = self.transport.stream(request)
-        first = await anext(lines)
-        ctx.ttfb_ms = (time.perf_counter() - began) * 1000
-        translator = adapter.stream_translator(include_usage=ctx.include_usage)
-        return self._relay(ctx, first, lines, translator, began)
+        start = await self.executor.start_stream(
+            ctx.candidates, ctx.attempts, ctx.body, ctx.include_usage
+        )
+        ctx.chosen, ctx.ttfb_ms = start.candidate, start.ttfb_ms
+        return self._relay(ctx, start)
 
-    async def _relay(
-        self,
-        ctx: RequestContext,
-        first: bytes,
-        lines: AsyncIterator[bytes],
-        translator: StreamTranslator,
-        began: float,
-    ) -> AsyncIterator[bytes]:
+    async def _relay(self, ctx: RequestContext, start: StreamStart) -> AsyncIterator[bytes]:
+        translator, began = start.translator, start.began
         chunks = 0
         try:
-            for payload in translator.feed(first):
+            for payload in start.buffered:
                 chunks += 1
                 yield b"data: " + payload + b"\n\n"
-            async for line in lines:
+            async for line in start.lines:
                 for payload in translator.feed(line):
                     chunks += 1
                     yield b"data: " + payload + b"\n\n"

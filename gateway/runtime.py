@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.db.engine import make_engine
 from gateway.embedded_redis import resolve_redis_url
+from gateway.execution import ExecutionLimits, Executor
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.pricing.catalog import PROVIDERS, Catalog
@@ -52,8 +53,15 @@ class Gateway:
             resolver=resolver,
             selector=ModelSelector(catalog, credentials, [p for p in PROVIDERS if p in registry]),
             admission=RedisAdmissionStore(redis),
-            registry=registry,
-            transport=transport,
+            executor=Executor(
+                registry,
+                transport,
+                limits=ExecutionLimits(
+                    max_attempts=settings.max_attempts,
+                    attempt_timeout_s=settings.attempt_timeout_s,
+                    deadline_s=settings.request_deadline_s,
+                ),
+            ),
             recorder=UsageRecorder(redis),
             catalog=catalog,
             metrics=Metrics(),

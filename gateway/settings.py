@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     together_api_key: SecretStr | None = Field(None, alias="TOGETHER_API_KEY")
     ollama_base_url: str | None = Field(None, alias="OLLAMA_BASE_URL")
     upstream_timeout_s: float = Field(60.0, alias="ROUTERAI_UPSTREAM_TIMEOUT_S", gt=0)
+    attempt_timeout_s: float = Field(60.0, alias="ROUTERAI_ATTEMPT_TIMEOUT_S", gt=0)
+    request_deadline_s: float = Field(180.0, alias="ROUTERAI_REQUEST_DEADLINE_S", gt=0)
+    max_attempts: int = Field(3, alias="ROUTERAI_MAX_ATTEMPTS", ge=1, le=10)
     upstream_connect_timeout_s: float = Field(
         5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0
     )

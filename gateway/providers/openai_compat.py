@@ -63,7 +63,11 @@ class OpenAICompatible:
 
 
 class OpenAIStreamTranslator:
-    """Passes OpenAI SSE payloads through, noting usage and the end of the stream."""
+    """Passes OpenAI SSE payloads through, noting usage, first content and the end.
+
+    Chunks are parsed only until the first one carrying content (the role chunk does
+    not count), and the usage chunk: the rest pass through as bytes.
+    """
 
     def __init__(self, include_usage: bool) -> None:
         self._include_usage = include_usage
@@ -82,7 +86,8 @@ class OpenAIStreamTranslator:
             raise _stream_error(payload)
         if b'"usage"' in payload:
             return self._usage_chunk(payload)
-        self.content_sent = True
+        if not self.content_sent:
+            self.content_sent = _carries_content(payload)
         return [payload]
 
     def _usage_chunk(self, payload: bytes) -> list[bytes]:
@@ -92,13 +97,28 @@ class OpenAIStreamTranslator:
             return [payload]
         usage = usage_from(data.get("usage"))
         if usage is None:
-            self.content_sent = True
+            self.content_sent = self.content_sent or _carries_content(payload)
             return [payload]
         self.usage = usage
         if data.get("choices"):
-            self.content_sent = True
+            self.content_sent = self.content_sent or _carries_content(payload)
             return [payload]
         return [payload] if self._include_usage else []
+
+
+def _carries_content(payload: bytes) -> bool:
+    """Whether a chunk gives the client something of the answer (not just the role)."""
+    try:
+        choices = orjson.loads(payload).get("choices") or []
+    except (ValueError, AttributeError):
+        return True  # unreadable: the client has seen it, so it counts as sent
+    for choice in choices:
+        delta = choice.get("delta") or {}
+        if delta.get("content") or delta.get("tool_calls") or delta.get("refusal"):
+            return True
+        if choice.get("finish_reason"):
+            return True
+    return False
 
 
 def _stream_error(payload: bytes) -> UpstreamError:

@@ -1,0 +1,173 @@
+"""Stage 6, provider execution: try the ranked candidates in turn until one answers.
+
+A candidate is skipped while its breaker is open; an attempt that fails with an
+upstream error (connect error, timeout, 429, 5xx, an unreadable answer) moves on to
+the next candidate, up to `max_attempts` and within the request's total deadline.
+Errors caused by the request itself (a 4xx the provider blames on it) are raised at
+once: another provider would refuse the same request. Streams fall back only until
+the first content reaches the client; after that a break is the relay's to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from gateway.providers.base import ProviderAdapter, StreamTranslator
+from gateway.providers.registry import ProviderRegistry
+from gateway.providers.transport import Transport
+from gateway.routing.selection import Candidate
+
+T = TypeVar("T")
+
+
+class CandidateGuard(Protocol):
+    """What execution asks of breakers and health: may we try this, and how did it go."""
+
+    async def allow(self, candidate: Candidate) -> bool: ...
+
+    def observe(self, candidate: Candidate, *, ok: bool, latency_s: float) -> None: ...
+
+
+class OpenGuard:
+    """Allows every candidate and remembers nothing (no breakers configured)."""
+
+    async def allow(self, candidate: Candidate) -> bool:
+        return True
+
+    def observe(self, candidate: Candidate, *, ok: bool, latency_s: float) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionLimits:
+    max_attempts: int = 3
+    attempt_timeout_s: float = 60.0
+    deadline_s: float = 180.0
+
+
+@dataclass(slots=True)
+class Attempts:
+    """The candidates tried for one request, for the record and the routing header."""
+
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (provider/model, code)
+    skipped: list[str] = field(default_factory=list)  # breakers open
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "fallbacks": [{"candidate": c, "error": e} for c, e in self.failed],
+            "skipped": list(self.skipped),
+        }
+
+
+@dataclass(slots=True)
+class StreamStart:
+    """A stream that has produced its first content (or finished), ready to relay."""
+
+    candidate: Candidate
+    buffered: list[bytes]
+    lines: AsyncIterator[bytes]
+    translator: StreamTranslator
+    began: float
+    ttfb_ms: float
+
+
+Attempt = Callable[[Candidate, ProviderAdapter], Awaitable[T]]
+
+
+class Executor:
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        transport: Transport,
+        *,
+        guard: CandidateGuard | None = None,
+        limits: ExecutionLimits = ExecutionLimits(),
+    ) -> None:
+        self.registry = registry
+        self.transport = transport
+        self.guard = guard or OpenGuard()
+        self.limits = limits
+
+    async def run(
+        self, candidates: list[Candidate], attempts: Attempts, attempt: Attempt[T]
+    ) -> tuple[Candidate, T]:
+        """The first candidate's answer that succeeds, trying them in order."""
+        deadline = time.monotonic() + self.limits.deadline_s
+        last: GatewayError | None = None
+        tried = 0
+        for candidate in candidates:
+            if tried >= self.limits.max_attempts or time.monotonic() >= deadline:
+                break
+            if not await self.guard.allow(candidate):
+                attempts.skipped.append(_name(candidate))
+                continue
+            tried += 1
+            timeout = min(self.limits.attempt_timeout_s, deadline - time.monotonic())
+            began = time.perf_counter()
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await attempt(candidate, self.registry.get(candidate.provider))
+            except TimeoutError:
+                last = UpstreamTimeout(f"{candidate.provider} did not answer within {timeout:.1f}s")
+            except UpstreamError as exc:
+                last = exc
+            else:
+                self.guard.observe(candidate, ok=True, latency_s=time.perf_counter() - began)
+                return candidate, result
+            self.guard.observe(candidate, ok=False, latency_s=time.perf_counter() - began)
+            attempts.failed.append((_name(candidate), last.code or last.type))
+        raise last or UpstreamUnavailable(
+            "No provider is available for this request right now (every eligible provider "
+            "is failing); please retry shortly.",
+            code="no_provider_available",
+        )
+
+    async def start_stream(
+        self,
+        candidates: list[Candidate],
+        attempts: Attempts,
+        body: dict[str, object],
+        include_usage: bool,
+    ) -> StreamStart:
+        """Open a stream with fallback, reading until its first content is in hand."""
+
+        async def attempt(candidate: Candidate, adapter: ProviderAdapter) -> StreamStart:
+            request = adapter.chat_request(body, candidate.model.id, candidate.api_key, stream=True)
+            began = time.perf_counter()
+            lines = self.transport.stream(request)
+            translator = adapter.stream_translator(include_usage=include_usage)
+            buffered: list[bytes] = []
+            ttfb: float | None = None
+            try:
+                async for line in lines:
+                    ttfb = ttfb if ttfb is not None else (time.perf_counter() - began) * 1000
+                    buffered.extend(translator.feed(line))
+                    if translator.content_sent or translator.finished:
+                        break
+            except BaseException:
+                await _close(lines)
+                raise
+            if ttfb is None or not (translator.content_sent or translator.finished):
+                await _close(lines)
+                raise UpstreamError(
+                    f"{candidate.provider} ended the stream before any content",
+                    code="stream_interrupted",
+                )
+            return StreamStart(candidate, buffered, lines, translator, began, ttfb)
+
+        return (await self.run(candidates, attempts, attempt))[1]
+
+
+def _name(candidate: Candidate) -> str:
+    return f"{candidate.provider}/{candidate.model.id}"
+
+
+async def _close(lines: AsyncIterator[bytes]) -> None:
+    close = getattr(lines, "aclose", None)
+    if close is not None:
+        await close()
