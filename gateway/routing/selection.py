@@ -1,37 +1,61 @@
-"""Which (provider, model) pairs may serve a request for a given tenant, in preference order.
+"""`Candidate`: one (provider, model) pair ready to call, with the credential to call it with.
 
-Pure: the tenant's allow-lists, the catalogue and the available credentials go
-in, an ordered list of candidates comes out. `auto` resolves to the default
-model until the router ranks candidates by the tenant's strategy.
+Also `ModelSelector`, the catalogue-order selection the pipeline used before the router:
+platform keys only, the tenant's allow-lists, `auto` meaning `DEFAULT_CHAT_MODEL`. It is kept,
+unchanged in behaviour, until the pipeline calls `gateway.routing.router.Router` instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from gateway.credentials.secret import ProviderSecret
 from gateway.errors import NotFound
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind
-from gateway.providers.credentials import PlatformCredentials
+from gateway.routing.eligibility import AUTO, CredentialSource, credential_key, model_allowed
 from gateway.tenancy.context import TenantContext
 
-AUTO = "auto"
+__all__ = ["AUTO", "DEFAULT_CHAT_MODEL", "Candidate", "KeySource", "ModelSelector"]
+
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
+
+
+class KeySource(Protocol):
+    """The platform's own keys by provider (`gateway.providers.credentials.PlatformCredentials`)."""
+
+    def get(self, provider: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A pair the executor may call. Its repr shows the key's last four characters at most."""
+
     model: ModelInfo
-    api_key: str
+    secret: ProviderSecret
+    credential_source: CredentialSource = CredentialSource.PLATFORM
+    credential_key: str = ""
+    output_tokens: int = 0
 
     @property
     def provider(self) -> str:
         return self.model.provider
 
+    @property
+    def api_key(self) -> str:
+        """The key in clear, for the adapter building the upstream request."""
+        return self.secret.reveal()
+
+    @property
+    def label(self) -> str:
+        return f"{self.model.provider}/{self.model.id}"
+
 
 class ModelSelector:
-    def __init__(
-        self, catalog: Catalog, credentials: PlatformCredentials, providers: list[str]
-    ) -> None:
+    """Catalogue-order candidates on platform keys (superseded by `Router`)."""
+
+    def __init__(self, catalog: Catalog, credentials: KeySource, providers: Sequence[str]) -> None:
         self._catalog = catalog
         self._credentials = credentials
         self._providers = frozenset(providers)
@@ -43,7 +67,9 @@ class ModelSelector:
         for model in self._catalog.serving(lookup):
             key = self._credentials.get(model.provider)
             if model.kind is kind and key and self._allowed(tenant, model):
-                found.append(Candidate(model, key))
+                ckey = credential_key(model.provider, CredentialSource.PLATFORM, tenant.org_id)
+                secret = ProviderSecret(model.provider, key)
+                found.append(Candidate(model, secret, CredentialSource.PLATFORM, ckey))
         if not found:
             raise NotFound(
                 f"The model '{name}' does not exist or your organization does not have "
@@ -62,10 +88,4 @@ class ModelSelector:
         ]
 
     def _allowed(self, tenant: TenantContext, model: ModelInfo) -> bool:
-        if model.provider not in self._providers:
-            return False
-        if tenant.allowed_providers is not None and model.provider not in tenant.allowed_providers:
-            return False
-        if tenant.allowed_models is None:
-            return True
-        return not {model.id, *model.aliases}.isdisjoint(tenant.allowed_models)
+        return model.provider in self._providers and model_allowed(tenant, model)

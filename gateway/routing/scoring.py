@@ -1,0 +1,205 @@
+"""Ranks eligible pairs by the tenant's strategy (pure, deterministic for a given seed).
+
+Each candidate gets three scores in [0, 1] and a weighted sum:
+
+- cost: the request's estimated cost (prompt at the input price, the class's typical output
+  at the output price), relative to the cheapest candidate that meets the class's minimum
+  tier, on a log scale: each tenfold more costs a third of the score, so 1,000 times the
+  cheapest scores 0. Free (local) models count as costing `COST_FLOOR_MICRO` so the scale
+  stays finite.
+- quality: how well the model's tier fits the request's class (`QUALITY_FIT`: a simple
+  request gains nothing from tier 5, a complex one is penalised on low tiers), plus a small
+  share for the tier itself, so that a quality-first tenant still prefers the stronger model.
+- latency: the provider's live EWMA latency (a prior per provider until it has fresh samples),
+  relative to the fastest candidate on a log scale: each doubling costs a quarter.
+
+The sum loses `ERROR_PENALTY` times the provider's live error rate. Candidates below the class's
+minimum tier (`MIN_TIER`) rank after every candidate that meets it, whatever their sums: they
+stay in the list as fallbacks. `prefer_local` moves healthy Ollama candidates first for simple
+requests. Ties are broken by a digest of (seed, candidate), so they spread across candidates
+from one request to the next while any one input always gives the same order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from gateway.db.enums import RoutingStrategy
+from gateway.health.ewma import ProviderHealth
+from gateway.routing.classifier import Complexity
+from gateway.routing.eligibility import Eligible
+
+COST_FLOOR_MICRO = 1.0
+COST_DECADES = 3.0
+LATENCY_DOUBLINGS = 4.0
+ERROR_PENALTY = 0.5
+TIER_SHARE = 0.15
+LOCAL_PROVIDER = "ollama"
+LOCAL_HEALTHY_ERROR_RATE = 0.5
+
+QUALITY_FIT: Mapping[Complexity, Mapping[int, float]] = {
+    Complexity.SIMPLE: {1: 0.7, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0},
+    Complexity.MEDIUM: {1: 0.2, 2: 0.6, 3: 0.9, 4: 1.0, 5: 1.0},
+    Complexity.COMPLEX: {1: 0.0, 2: 0.2, 3: 0.5, 4: 0.8, 5: 1.0},
+}
+MIN_TIER: Mapping[Complexity, int] = {
+    Complexity.SIMPLE: 1,
+    Complexity.MEDIUM: 2,
+    Complexity.COMPLEX: 3,
+}
+TYPICAL_OUTPUT_TOKENS: Mapping[Complexity, int] = {
+    Complexity.SIMPLE: 150,
+    Complexity.MEDIUM: 500,
+    Complexity.COMPLEX: 1_500,
+}
+PRIOR_LATENCY_MS: Mapping[str, float] = {
+    "groq": 300.0,
+    "ollama": 500.0,
+    "openai": 800.0,
+    "together": 900.0,
+    "anthropic": 1_000.0,
+}
+DEFAULT_LATENCY_MS = 1_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    cost: float
+    quality: float
+    latency: float
+
+    def normalised(self) -> Weights:
+        total = self.cost + self.quality + self.latency
+        return Weights(self.cost / total, self.quality / total, self.latency / total)
+
+
+STRATEGY_WEIGHTS: Mapping[RoutingStrategy, Weights] = {
+    RoutingStrategy.COST: Weights(0.70, 0.20, 0.10),
+    RoutingStrategy.QUALITY: Weights(0.05, 0.90, 0.05),
+    RoutingStrategy.LATENCY: Weights(0.10, 0.20, 0.70),
+    RoutingStrategy.BALANCED: Weights(0.40, 0.35, 0.25),
+}
+
+
+def strategy_weights(
+    strategy: str, custom: Mapping[str, float], *, custom_allowed: bool
+) -> tuple[RoutingStrategy, Weights]:
+    """The strategy in effect and its weights.
+
+    `custom` uses the tenant's weights (negative or non-numeric ones count as 0), normalised
+    to sum 1; without the plan's custom routing, or with all weights 0, it is `balanced`.
+    An unknown strategy name is `balanced` too.
+    """
+    try:
+        chosen = RoutingStrategy(strategy)
+    except ValueError:
+        chosen = RoutingStrategy.BALANCED
+    if chosen is not RoutingStrategy.CUSTOM:
+        return chosen, STRATEGY_WEIGHTS[chosen]
+    weights = Weights(*(_weight(custom.get(name)) for name in ("cost", "quality", "latency")))
+    if not custom_allowed or weights.cost + weights.quality + weights.latency <= 0:
+        return RoutingStrategy.BALANCED, STRATEGY_WEIGHTS[RoutingStrategy.BALANCED]
+    return chosen, weights.normalised()
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    option: Eligible
+    total: float
+    cost: float
+    quality: float
+    latency: float
+    meets_tier: bool
+
+
+def rank(
+    options: Sequence[Eligible],
+    *,
+    complexity: Complexity,
+    weights: Weights,
+    prompt_tokens: int,
+    health: Mapping[str, ProviderHealth],
+    now: float,
+    prefer_local: bool = False,
+    seed: str = "",
+) -> list[Scored]:
+    """`options` scored and ordered best first."""
+    if not options:
+        return []
+    output = TYPICAL_OUTPUT_TOKENS[complexity]
+    costs = [_cost_micro(o, prompt_tokens, min(output, o.output_tokens)) for o in options]
+    latencies = [_latency(o.provider, health, now) for o in options]
+    meets = [o.model.quality_tier >= MIN_TIER[complexity] for o in options]
+    # The scales start at the best candidate that meets the tier: a free tier-1 model must not
+    # flatten the cost scores of the models a complex request can actually use.
+    peers = [i for i, ok in enumerate(meets) if ok] or list(range(len(options)))
+    cheapest = min(costs[i] for i in peers)
+    fastest = min(latencies[i] for i in peers)
+    scored = []
+    for option, cost, latency, meets_tier in zip(options, costs, latencies, meets, strict=True):
+        c = _clamp(
+            1 - math.log10((cost + COST_FLOOR_MICRO) / (cheapest + COST_FLOOR_MICRO)) / COST_DECADES
+        )
+        q = quality_fit(option.model.quality_tier, complexity)
+        lat = _clamp(1 - math.log2(latency / fastest) / LATENCY_DOUBLINGS)
+        total = weights.cost * c + weights.quality * q + weights.latency * lat
+        total -= ERROR_PENALTY * _error_rate(option.provider, health, now)
+        scored.append(
+            Scored(option, round(total, 6), round(c, 4), round(q, 4), round(lat, 4), meets_tier)
+        )
+    local_first = prefer_local and complexity is Complexity.SIMPLE
+    return sorted(scored, key=lambda s: _order(s, local_first, health, now, seed))
+
+
+def quality_fit(tier: int, complexity: Complexity) -> float:
+    fit = QUALITY_FIT[complexity].get(min(max(tier, 1), 5), 0.0)
+    return (1 - TIER_SHARE) * fit + TIER_SHARE * (min(max(tier, 1), 5) - 1) / 4
+
+
+def is_healthy_local(option: Eligible, health: Mapping[str, ProviderHealth], now: float) -> bool:
+    return (
+        option.provider == LOCAL_PROVIDER
+        and _error_rate(option.provider, health, now) < LOCAL_HEALTHY_ERROR_RATE
+    )
+
+
+def tiebreak(seed: str, label: str) -> bytes:
+    return hashlib.blake2b(f"{seed}\x00{label}".encode(), digest_size=8).digest()
+
+
+def _order(
+    s: Scored, local_first: bool, health: Mapping[str, ProviderHealth], now: float, seed: str
+) -> tuple[bool, bool, float, bytes]:
+    local = local_first and is_healthy_local(s.option, health, now)
+    return (not local, not s.meets_tier, -s.total, tiebreak(seed, s.option.label))
+
+
+def _cost_micro(option: Eligible, prompt_tokens: int, output_tokens: int) -> float:
+    model = option.model
+    scaled = prompt_tokens * model.input_per_million + output_tokens * model.output_per_million
+    return scaled / 1_000_000
+
+
+def _latency(provider: str, health: Mapping[str, ProviderHealth], now: float) -> float:
+    live = health.get(provider)
+    if live is not None and live.latency_ms is not None and live.is_fresh(now):
+        return max(live.latency_ms, 1.0)
+    return PRIOR_LATENCY_MS.get(provider, DEFAULT_LATENCY_MS)
+
+
+def _error_rate(provider: str, health: Mapping[str, ProviderHealth], now: float) -> float:
+    live = health.get(provider)
+    return live.error_rate if live is not None and live.is_fresh(now) else 0.0
+
+
+def _weight(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0.0
+    return max(float(value), 0.0)
+
+
+def _clamp(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
