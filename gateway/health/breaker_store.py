@@ -5,12 +5,17 @@
 transitions, so every process sees one state and exactly one process gets a half-open probe.
 Each process also caches the states it read or wrote for `cache_ttl_s` (1 s): on the hot path,
 a closed breaker costs no round trip, and a breaker another process opened is seen within
-about a second (meanwhile this process's own failures open it here too). `record` always goes
-to Redis. `MemoryBreakerStore` is the same contract in one process, for tests.
+about a second (meanwhile this process's own failures open it here too). Successes on a
+breaker this process holds as closed are counted locally and sent in one call at most every
+`flush_s`, or ahead of the next failure in the same script call, so a healthy provider costs
+no round trip per request and a failure still sees every success before it (its consecutive
+count reset, the window's volume complete). Failures and half-open outcomes go to Redis at
+once. `MemoryBreakerStore` is the same contract in one process, for tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -73,6 +78,7 @@ class RedisBreakerStore:
         *,
         cache_ttl_s: float = 1.0,
         key_ttl_s: int = 3600,
+        flush_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.policy = policy or BreakerPolicy()
@@ -83,6 +89,9 @@ class RedisBreakerStore:
         self._cache: dict[str, tuple[float, BreakerState]] = {}
         self._allow = redis.register_script(ALLOW_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
+        self._flush_s = flush_s
+        self._successes: dict[str, int] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     async def allow(self, key: str, now: float) -> bool:
         now_ms = to_ms(now)
@@ -99,6 +108,29 @@ class RedisBreakerStore:
         return bool(int(reply[0]))
 
     async def record(self, key: str, ok: bool, now: float) -> BreakerState:
+        cached = self._cached(key)
+        if ok and cached is not None and cached.status is BreakerStatus.CLOSED:
+            self._successes[key] = self._successes.get(key, 0) + 1
+            if self._flusher is None:
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+            return cached
+        return await self._send(key, ok, now, self._successes.pop(key, 0))
+
+    async def flush(self) -> None:
+        """Send the successes counted so far (every `flush_s`, at shutdown, in tests)."""
+        batch, self._successes = self._successes, {}
+        now = time.time()
+        for key, count in batch.items():
+            await self._send(key, True, now, count - 1)
+
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.sleep(self._flush_s)
+            await self.flush()
+        finally:
+            self._flusher = None
+
+    async def _send(self, key: str, ok: bool, now: float, earlier: int) -> BreakerState:
         policy = self.policy
         args = (
             to_ms(now),
@@ -108,6 +140,7 @@ class RedisBreakerStore:
             policy.min_volume,
             policy.window_ms,
             self._key_ttl,
+            earlier,
         )
         state = state_from_reply(await self._run(self._record, key, args))
         self._remember(key, state)

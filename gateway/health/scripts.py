@@ -53,7 +53,8 @@ return {allowed, st[1], st[2], st[3], st[4], st[5], st[6], st[7]}
 # breaker.record: the state after an attempt that succeeded or failed.
 #
 # KEYS[1] breaker hash. ARGV[1] now (ms), [2] 1 succeeded / 0 failed, [3] failure threshold,
-# [4] error ratio (per mille), [5] min volume, [6] window (ms), [7] key TTL (s).
+# [4] error ratio (per mille), [5] min volume, [6] window (ms), [7] key TTL (s),
+# [8] earlier successes not yet recorded (a closed breaker's batch), applied first.
 # Returns the state fields.
 RECORD_SCRIPT = (
     _BREAKER_HELPERS
@@ -62,6 +63,11 @@ local st = load(KEYS[1])
 local now, ok = tonumber(ARGV[1]), ARGV[2] == '1'
 local threshold, permille = tonumber(ARGV[3]), tonumber(ARGV[4])
 local volume, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+local earlier = tonumber(ARGV[8] or '0')
+if earlier > 0 and st[1] == 0 then
+  if now - st[3] >= window then st[3], st[4], st[5] = now, 0, 0 end
+  st[2], st[4] = 0, st[4] + earlier
+end
 if st[1] == 1 then
   return st
 end

@@ -154,3 +154,28 @@ async def test_the_lua_mirror_matches_the_pure_transitions(async_redis: aioredis
         assert await store.state(PLATFORM) == expected
         seen.add(expected.status)
     assert seen == set(BreakerStatus)
+
+
+async def test_successes_on_a_closed_breaker_are_batched_and_still_counted(
+    async_redis: aioredis.Redis,
+) -> None:
+    store = RedisBreakerStore(async_redis, POLICY, cache_ttl_s=60, flush_s=60)
+    assert await store.allow(PLATFORM, T0)
+    for i in range(10):
+        await store.record(PLATFORM, True, T0 + i * 0.01)
+    assert (await store.state(PLATFORM)).window_total == 0  # nothing sent yet
+    await store.flush()
+    assert (await store.state(PLATFORM)).window_total == 10
+
+
+async def test_a_failure_carries_the_successes_before_it(async_redis: aioredis.Redis) -> None:
+    store = RedisBreakerStore(async_redis, POLICY, cache_ttl_s=60, flush_s=60)
+    assert await store.allow(PLATFORM, T0)
+    await store.record(PLATFORM, False, T0)
+    await store.record(PLATFORM, False, T0 + 0.1)
+    for i in range(3):
+        await store.record(PLATFORM, True, T0 + 0.2 + i * 0.01)
+    state = await store.record(PLATFORM, False, T0 + 0.5)
+    # The successes reset the consecutive count before this failure, which is the first again.
+    assert (state.consecutive, state.window_total, state.window_failures) == (1, 6, 3)
+    assert state.status is BreakerStatus.CLOSED
