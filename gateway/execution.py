@@ -25,22 +25,24 @@ from gateway.routing.selection import Candidate
 T = TypeVar("T")
 
 
-class CandidateGuard(Protocol):
-    """What execution asks of breakers and health: may we try this, and how did it go."""
+class Gate(Protocol):
+    """Breakers, platform quotas and health around each attempt (`routing.attempts`)."""
 
-    async def allow(self, candidate: Candidate) -> bool: ...
+    async def acquire(self, candidate: Candidate) -> bool: ...
 
-    def observe(self, candidate: Candidate, *, ok: bool, latency_s: float) -> None: ...
+    async def report(
+        self, candidate: Candidate, *, status: int | None, latency_ms: float
+    ) -> bool: ...
 
 
-class OpenGuard:
-    """Allows every candidate and remembers nothing (no breakers configured)."""
+class OpenGate:
+    """Lets every attempt through and remembers nothing (no breakers configured)."""
 
-    async def allow(self, candidate: Candidate) -> bool:
+    async def acquire(self, candidate: Candidate) -> bool:
         return True
 
-    def observe(self, candidate: Candidate, *, ok: bool, latency_s: float) -> None:
-        return None
+    async def report(self, candidate: Candidate, *, status: int | None, latency_ms: float) -> bool:
+        return status is None or status >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +54,11 @@ class ExecutionLimits:
 
 @dataclass(slots=True)
 class Attempts:
-    """The candidates tried for one request, for the record and the routing header."""
+    """What happened to one request's candidates, for the record and the routing header."""
 
+    tried: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (provider/model, code)
-    skipped: list[str] = field(default_factory=list)  # breakers open
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "fallbacks": [{"candidate": c, "error": e} for c, e in self.failed],
-            "skipped": list(self.skipped),
-        }
+    skipped: list[str] = field(default_factory=list)  # breaker open or quota full
 
 
 @dataclass(slots=True)
@@ -85,12 +82,12 @@ class Executor:
         registry: ProviderRegistry,
         transport: Transport,
         *,
-        guard: CandidateGuard | None = None,
+        gate: Gate | None = None,
         limits: ExecutionLimits = ExecutionLimits(),
     ) -> None:
         self.registry = registry
         self.transport = transport
-        self.guard = guard or OpenGuard()
+        self.gate = gate or OpenGate()
         self.limits = limits
 
     async def run(
@@ -99,28 +96,32 @@ class Executor:
         """The first candidate's answer that succeeds, trying them in order."""
         deadline = time.monotonic() + self.limits.deadline_s
         last: GatewayError | None = None
-        tried = 0
         for candidate in candidates:
-            if tried >= self.limits.max_attempts or time.monotonic() >= deadline:
+            if attempts.tried >= self.limits.max_attempts or time.monotonic() >= deadline:
                 break
-            if not await self.guard.allow(candidate):
-                attempts.skipped.append(_name(candidate))
+            if not await self.gate.acquire(candidate):
+                attempts.skipped.append(candidate.label)
                 continue
-            tried += 1
+            attempts.tried += 1
             timeout = min(self.limits.attempt_timeout_s, deadline - time.monotonic())
             began = time.perf_counter()
+            status: int | None
             try:
                 async with asyncio.timeout(timeout):
                     result = await attempt(candidate, self.registry.get(candidate.provider))
             except TimeoutError:
                 last = UpstreamTimeout(f"{candidate.provider} did not answer within {timeout:.1f}s")
+                status = None
             except UpstreamError as exc:
-                last = exc
+                last, status = exc, exc.status
+            except GatewayError as exc:  # the request's own fault: no other provider would do
+                await self._report(candidate, exc.status, began)
+                raise
             else:
-                self.guard.observe(candidate, ok=True, latency_s=time.perf_counter() - began)
+                await self._report(candidate, 200, began)
                 return candidate, result
-            self.guard.observe(candidate, ok=False, latency_s=time.perf_counter() - began)
-            attempts.failed.append((_name(candidate), last.code or last.type))
+            await self._report(candidate, status, began)
+            attempts.failed.append((candidate.label, last.code or last.type))
         raise last or UpstreamUnavailable(
             "No provider is available for this request right now (every eligible provider "
             "is failing); please retry shortly.",
@@ -162,9 +163,10 @@ class Executor:
 
         return (await self.run(candidates, attempts, attempt))[1]
 
-
-def _name(candidate: Candidate) -> str:
-    return f"{candidate.provider}/{candidate.model.id}"
+    async def _report(self, candidate: Candidate, status: int | None, began: float) -> None:
+        await self.gate.report(
+            candidate, status=status, latency_ms=(time.perf_counter() - began) * 1000
+        )
 
 
 async def _close(lines: AsyncIterator[bytes]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from gateway.api.validation import requested_output_tokens, validate_chat, validate_embeddings
+from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.budget.admission import (
     Admission,
     AdmissionResult,
@@ -37,7 +37,6 @@ from gateway.budget.admission import (
 )
 from gateway.errors import (
     GatewayError,
-    InvalidRequest,
     QuotaExceeded,
     RateLimited,
     UpstreamError,
@@ -46,7 +45,9 @@ from gateway.execution import Attempt, Attempts, Executor, StreamStart
 from gateway.metrics import Metrics
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
-from gateway.routing.selection import Candidate, ModelSelector
+from gateway.routing.decision import RoutingDecision
+from gateway.routing.router import Router
+from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
 from gateway.tokens import count_chat_prompt, count_embedding_input
@@ -82,11 +83,19 @@ class RequestContext:
     ttfb_ms: float | None = None
     upstream_s: float | None = None
     attempts: Attempts = field(default_factory=Attempts)
+    decision: RoutingDecision | None = None
     finished: bool = False
 
     @property
     def model_requested(self) -> str:
         return str(self.body.get("model", ""))
+
+    @property
+    def routing(self) -> RoutingDecision | None:
+        """The routing decision as it turned out (who answered, after how many attempts)."""
+        if self.decision is None or self.chosen is None:
+            return self.decision
+        return self.decision.served_by(self.chosen.label, self.attempts.tried)
 
     @property
     def elapsed_ms(self) -> float:
@@ -100,7 +109,7 @@ class Pipeline:
         self,
         *,
         resolver: TenantResolver,
-        selector: ModelSelector,
+        router: Router,
         admission: AdmissionStore,
         executor: Executor,
         recorder: UsageRecorder,
@@ -109,7 +118,7 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.resolver = resolver
-        self.selector = selector
+        self.router = router
         self.admission = admission
         self.executor = executor
         self.recorder = recorder
@@ -130,18 +139,28 @@ class Pipeline:
         validate_chat(ctx.body)
         ctx.stream = bool(ctx.body.get("stream"))
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
-        candidates = self.selector.candidates(tenant, ctx.model_requested, ModelKind.CHAT)
-        ctx.prompt_tokens = count_chat_prompt(ctx.body, candidates[0].model.tokenizer)
-        ctx.candidates = _fitting(candidates, ctx)
+        tokenizer = self.router.tokenizer_for(ctx.model_requested)
+        ctx.prompt_tokens = count_chat_prompt(ctx.body, tokenizer)
+        await self._route(ctx, tenant, ModelKind.CHAT)
         await self._admit(ctx)
 
     async def admit_embeddings(self, ctx: RequestContext) -> None:
         tenant = await self.authenticate(ctx)
         validate_embeddings(ctx.body)
-        candidates = self.selector.candidates(tenant, ctx.model_requested, ModelKind.EMBEDDING)
-        ctx.prompt_tokens = count_embedding_input(ctx.body["input"], candidates[0].model.tokenizer)
-        ctx.candidates = candidates
+        tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
+        ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
+        await self._route(ctx, tenant, ModelKind.EMBEDDING)
         await self._admit(ctx)
+
+    async def _route(self, ctx: RequestContext, tenant: TenantContext, kind: ModelKind) -> None:
+        """Stage 5 (before admission, which reserves for the candidates it will try)."""
+        plan = await self.router.plan(
+            tenant, ctx.body, ctx.prompt_tokens, kind=kind, seed=ctx.request_id
+        )
+        ctx.candidates = list(plan.candidates[: self.executor.limits.max_attempts])
+        ctx.decision = plan.decision
+        choices = int(ctx.body.get("n") or 1) if kind is ModelKind.CHAT else 1
+        ctx.output_reserve = max(c.output_tokens for c in ctx.candidates) * choices
 
     async def _admit(self, ctx: RequestContext) -> None:
         tenant = ctx.tenant
@@ -331,31 +350,6 @@ def _parsed(parse: Callable[[bytes], ChatResult], raw: bytes, provider: str) -> 
             f"{provider} returned a response RouterAI could not read",
             code="upstream_invalid_response",
         ) from None
-
-
-def _fitting(candidates: list[Candidate], ctx: RequestContext) -> list[Candidate]:
-    """Candidates whose context window holds the prompt plus the requested output."""
-    requested = requested_output_tokens(ctx.body)
-    n = int(ctx.body.get("n") or 1)
-    fitting = []
-    for candidate in candidates:
-        model = candidate.model
-        room = model.context_window - ctx.prompt_tokens
-        output = requested if requested is not None else min(model.max_output_tokens, room)
-        if output <= model.max_output_tokens and 0 < output <= room:
-            fitting.append(candidate)
-            ctx.output_reserve = max(ctx.output_reserve, output * n)
-    if not fitting:
-        model = candidates[0].model
-        raise InvalidRequest(
-            f"This model's maximum context length is {model.context_window} tokens and it "
-            f"returns at most {model.max_output_tokens} tokens. You requested "
-            f"{ctx.prompt_tokens} tokens in the messages and "
-            f"{requested if requested is not None else 'the default'} for the completion.",
-            param="messages",
-            code="context_length_exceeded",
-        )
-    return fitting
 
 
 def _limits(tenant: TenantContext) -> Limits:

@@ -9,16 +9,22 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.credentials.crypto import SecretBox
+from gateway.credentials.vault import CredentialVault
 from gateway.db.engine import make_engine
 from gateway.embedded_redis import resolve_redis_url
 from gateway.execution import ExecutionLimits, Executor
+from gateway.health.breaker_store import RedisBreakerStore
+from gateway.health.platform_limit import PlatformRateLimiter
+from gateway.health.store import HealthStore
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.pricing.catalog import PROVIDERS, Catalog
 from gateway.providers.credentials import PlatformCredentials
 from gateway.providers.setup import build_registry
 from gateway.providers.transport import Transport
-from gateway.routing.selection import ModelSelector
+from gateway.routing.attempts import AttemptGate
+from gateway.routing.router import Router
 from gateway.settings import Settings
 from gateway.tenancy.loader import DatabaseTenantLoader
 from gateway.tenancy.resolver import TenantResolver
@@ -32,6 +38,7 @@ class Gateway:
     engine: Engine
     transport: Transport
     pipeline: Pipeline
+    health: HealthStore
     embedded_redis: Any = None
 
     @classmethod
@@ -44,32 +51,44 @@ class Gateway:
             read_timeout_s=settings.upstream_timeout_s,
         )
         registry = build_registry(settings)
-        credentials = PlatformCredentials.from_settings(settings, registry.names())
+        health = HealthStore(redis)
+        breakers = RedisBreakerStore(redis)
         catalog = Catalog()
-        resolver = TenantResolver(
-            redis, DatabaseTenantLoader(engine), local_ttl_s=settings.tenant_cache_ttl_s
+        router = Router(
+            catalog,
+            providers=[p for p in PROVIDERS if p in registry],
+            platform=PlatformCredentials.from_settings(settings, registry.names()),
+            secrets=CredentialVault(
+                engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
+            ),
+            health=health,
+            breakers=breakers,
+            sandbox_mode=settings.sandbox_mode,
+        )
+        gate = AttemptGate(
+            breakers=breakers, health=health, platform_quota=PlatformRateLimiter(redis)
+        )
+        limits = ExecutionLimits(
+            max_attempts=settings.max_attempts,
+            attempt_timeout_s=settings.attempt_timeout_s,
+            deadline_s=settings.request_deadline_s,
         )
         pipeline = Pipeline(
-            resolver=resolver,
-            selector=ModelSelector(catalog, credentials, [p for p in PROVIDERS if p in registry]),
-            admission=RedisAdmissionStore(redis),
-            executor=Executor(
-                registry,
-                transport,
-                limits=ExecutionLimits(
-                    max_attempts=settings.max_attempts,
-                    attempt_timeout_s=settings.attempt_timeout_s,
-                    deadline_s=settings.request_deadline_s,
-                ),
+            resolver=TenantResolver(
+                redis, DatabaseTenantLoader(engine), local_ttl_s=settings.tenant_cache_ttl_s
             ),
+            router=router,
+            admission=RedisAdmissionStore(redis),
+            executor=Executor(registry, transport, gate=gate, limits=limits),
             recorder=UsageRecorder(redis),
             catalog=catalog,
             metrics=Metrics(),
         )
-        return cls(settings, redis, engine, transport, pipeline, embedded)
+        return cls(settings, redis, engine, transport, pipeline, health, embedded)
 
     async def close(self) -> None:
         await self.pipeline.drain()
+        await self.health.close()
         await self.transport.close()
         await self.redis.aclose()
         self.engine.dispose()

@@ -22,6 +22,9 @@ def gateway_headers(ctx: RequestContext) -> dict[str, str]:
     }
     if ctx.admitted is not None:
         headers.update(ctx.admitted.headers)
+    routing = ctx.routing
+    if routing is not None:
+        headers["x-routerai-route"] = routing.header_value()
     if ctx.chosen is not None:
         headers["x-routerai-provider"] = ctx.chosen.provider
         headers["x-routerai-model"] = ctx.chosen.model.id

@@ -97,7 +97,7 @@ class GatewayRoutes:
             {"id": AUTO, "object": "model", "created": created, "owned_by": "routerai"}
         ]
         seen = {AUTO}
-        for model in self.pipeline.selector.available_models(tenant):
+        for model in self.pipeline.router.available_models(tenant):
             if model.id not in seen:
                 seen.add(model.id)
                 entries.append(

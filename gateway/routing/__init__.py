@@ -7,7 +7,7 @@
 - `decision`: `RoutingDecision`, for the `x-routerai-route` header and request logs.
 - `refusals`: the error when no pair is left.
 - `router`: `Router.plan()`, the above in order, with health, breakers and keys injected.
-- `selection`: `Candidate`; `ModelSelector`, the pre-router selection the pipeline still uses.
+- `selection`: `Candidate`, a (provider, model) pair with the credential to call it with.
 
 All of it is pure policy (no Redis, SQL or HTTP imports); nothing is re-exported here.
 """

@@ -25,14 +25,16 @@ from tests.gateway.processes import gateway_processes
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20}
 
 
-async def fire_all(urls: list[str], key: str, count: int) -> list[httpx.Response]:
+async def fire_all(
+    urls: list[str], key: str, count: int, body: dict[str, object] = BODY
+) -> list[httpx.Response]:
     """`count` concurrent requests spread over the gateway processes."""
     limits = httpx.Limits(max_connections=count)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         calls = [
             client.post(
                 f"{urls[i % len(urls)]}/v1/chat/completions",
-                json=BODY,
+                json=body,
                 headers={"Authorization": f"Bearer {key}"},
             )
             for i in range(count)
@@ -110,7 +112,9 @@ def test_a_plan_change_reaches_every_process_within_two_seconds(
             await client.aclose()
 
     def limits(urls: list[str]) -> set[str]:
-        responses = asyncio.run(fire_all(urls, tenant.key, 4))
+        # A model of a provider the Free plan includes (its first two, in sandbox mode).
+        body = {**BODY, "model": "llama-3.1-8b-instant"}
+        responses = asyncio.run(fire_all(urls, tenant.key, 4, body))
         return {r.headers["x-ratelimit-limit-requests"] for r in responses}
 
     with gateway_processes(gateway_settings) as urls:
