@@ -14,6 +14,7 @@ from gateway.credentials.vault import CredentialVault
 from gateway.db.engine import make_engine
 from gateway.embedded_redis import resolve_redis_url
 from gateway.execution import ExecutionLimits, Executor
+from gateway.health.breaker import BreakerPolicy
 from gateway.health.breaker_store import RedisBreakerStore
 from gateway.health.platform_limit import PlatformRateLimiter
 from gateway.health.store import HealthStore
@@ -52,7 +53,12 @@ class Gateway:
         )
         registry = build_registry(settings)
         health = HealthStore(redis)
-        breakers = RedisBreakerStore(redis)
+        breakers = RedisBreakerStore(
+            redis,
+            BreakerPolicy(
+                failure_threshold=settings.breaker_failures, cooldown_s=settings.breaker_cooldown_s
+            ),
+        )
         catalog = Catalog()
         router = Router(
             catalog,

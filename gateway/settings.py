@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     attempt_timeout_s: float = Field(60.0, alias="ROUTERAI_ATTEMPT_TIMEOUT_S", gt=0)
     request_deadline_s: float = Field(180.0, alias="ROUTERAI_REQUEST_DEADLINE_S", gt=0)
     max_attempts: int = Field(3, alias="ROUTERAI_MAX_ATTEMPTS", ge=1, le=10)
+    breaker_failures: int = Field(5, alias="ROUTERAI_BREAKER_FAILURES", ge=1)
+    breaker_cooldown_s: float = Field(30.0, alias="ROUTERAI_BREAKER_COOLDOWN_S", gt=0)
     upstream_connect_timeout_s: float = Field(
         5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0
     )
