@@ -71,9 +71,10 @@ class Gateway:
             breakers=breakers,
             sandbox_mode=settings.sandbox_mode,
         )
-        gate = AttemptGate(
-            breakers=breakers, health=health, platform_quota=PlatformRateLimiter(redis)
-        )
+        # The platform-wide quota protects RouterAI's own provider accounts; the sandbox
+        # has no account to protect.
+        quota = None if settings.sandbox_mode else PlatformRateLimiter(redis)
+        gate = AttemptGate(breakers=breakers, health=health, platform_quota=quota)
         limits = ExecutionLimits(
             max_attempts=settings.max_attempts,
             attempt_timeout_s=settings.attempt_timeout_s,
