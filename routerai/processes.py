@@ -68,7 +68,8 @@ def run_up(settings: Settings, *, port: int) -> None:
 
 
 def run_worker(settings: Settings, *, burst: bool) -> None:
-    from workers.runner import run
+    """The ingest consumer, the RQ workers and the scheduler (`workers.supervisor`)."""
+    from workers.supervisor import run
 
     run(settings, burst=burst)
 

@@ -5,8 +5,13 @@ transaction (idempotent on `request_id`: a redelivered record never makes a
 second row) and acknowledged only after the commit. Records left pending by a
 worker that died are claimed by another after `claim_idle_ms`. The stream is
 trimmed only below the oldest record not yet acknowledged. A record that cannot
-be read (it never should) moves to a dead-letter stream for inspection instead of
-being retried forever.
+be read (it never should), or that the database refuses (say, its organization was
+deleted meanwhile), moves to a dead-letter stream for inspection instead of being
+retried forever; one such record never holds back the rest of its batch.
+
+After the commit and before the acknowledgement, the batch's (organization, day) pairs
+go on the roll-up's dirty list (`gateway.analytics.dirty`), so usage_daily catches up
+with every row that reached the database.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 
+from gateway.analytics.dirty import OrgDay, mark_dirty
 from gateway.db.models import ApiKey, RequestLog
 from gateway.db.sessions import scope_session, system_session
 from gateway.usage import USAGE_STREAM
@@ -71,17 +78,41 @@ def ingest_once(
         entries = reply[0][1] if reply else []
     if not entries:
         return 0
-    rows = []
-    for entry_id, fields in entries:
+    parsed: list[tuple[Entry, dict[str, Any]]] = []
+    for entry in entries:
         try:
-            rows.append(record_to_row(fields))
+            parsed.append((entry, record_to_row(entry[1])))
         except (KeyError, TypeError, ValueError, UnicodeDecodeError):
-            dead: Any = {**fields, b"entry_id": entry_id}
-            client.xadd(config.dead_letter, dead)
-    store_rows(engine, rows)
+            dead_letter(client, config, entry, "unreadable record")
+    _store_isolating(client, engine, parsed, config)
+    mark_dirty(client, (OrgDay(row["org_id"], row["created_at"].date()) for _, row in parsed))
     client.xack(config.stream, config.group, *[entry_id for entry_id, _ in entries])
     trim_acknowledged(client, config)
     return len(entries)
+
+
+def dead_letter(client: redis.Redis, config: IngestConfig, entry: Entry, reason: str) -> None:
+    """Move a record aside (with its entry id and why) instead of retrying it forever."""
+    entry_id, fields = entry
+    dead: Any = {**fields, b"entry_id": entry_id, b"error": reason.encode()[:500]}
+    client.xadd(config.dead_letter, dead)
+
+
+def _store_isolating(
+    client: redis.Redis,
+    engine: Engine,
+    parsed: list[tuple[Entry, dict[str, Any]]],
+    config: IngestConfig,
+) -> None:
+    """Store the batch in one transaction; if the database refuses it, record by record."""
+    try:
+        store_rows(engine, [row for _, row in parsed])
+    except (IntegrityError, DataError):
+        for entry, row in parsed:
+            try:
+                store_rows(engine, [row])
+            except (IntegrityError, DataError) as exc:
+                dead_letter(client, config, entry, f"refused by the database: {exc.orig}")
 
 
 def store_rows(engine: Engine, rows: Iterable[dict[str, Any]]) -> None:
@@ -89,13 +120,17 @@ def store_rows(engine: Engine, rows: Iterable[dict[str, Any]]) -> None:
     by_org: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_org[row["org_id"]].append(row)
+    insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    # Core statements on the tables: the ORM's bulk path costs more than the insert itself.
+    statement = insert(_LOGS).on_conflict_do_nothing(index_elements=["request_id"])
     with system_session(engine) as session:
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        for org_id, rows in by_org.items():
+        for org_id, org_rows in by_org.items():
             scope_session(session, org_id=org_id)
-            statement = insert(RequestLog).on_conflict_do_nothing(index_elements=["request_id"])
-            session.execute(statement, rows)
-            _touch_keys(session, rows)
+            connection = session.connection()
+            connection.execute(statement, org_rows)
+            touched = _latest_use(org_rows)
+            if touched:
+                connection.execute(_TOUCH_KEY, touched)
 
 
 def record_to_row(record: Mapping[bytes, bytes]) -> dict[str, Any]:
@@ -153,20 +188,24 @@ def _claim_stale(client: redis.Redis, consumer: str, config: IngestConfig) -> li
     return [(entry_id, fields) for entry_id, fields in reply[1] if fields is not None]
 
 
-def _touch_keys(session: Any, rows: list[dict[str, Any]]) -> None:
-    """Keep api_keys.last_used_at at the newest request seen (off the gateway's hot path)."""
+_LOGS = RequestLog.__table__  # type: ignore[attr-defined]
+_KEYS = ApiKey.__table__  # type: ignore[attr-defined]
+_TOUCH_KEY = (
+    update(_KEYS)
+    .where(_KEYS.c.id == bindparam("key_id"))
+    .where(or_(_KEYS.c.last_used_at.is_(None), _KEYS.c.last_used_at < bindparam("used")))
+    .values(last_used_at=bindparam("used"))
+)
+"""Keep api_keys.last_used_at at the newest request seen (off the gateway's hot path)."""
+
+
+def _latest_use(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     latest: dict[uuid.UUID, datetime] = {}
     for row in rows:
         key = row["api_key_id"]
         if key is not None and (key not in latest or row["created_at"] > latest[key]):
             latest[key] = row["created_at"]
-    for key_id, used in latest.items():
-        session.execute(
-            update(ApiKey)
-            .where(ApiKey.id == key_id)  # type: ignore[arg-type]
-            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < used))  # type: ignore[union-attr,operator]
-            .values(last_used_at=used)
-        )
+    return [{"key_id": key, "used": used} for key, used in latest.items()]
 
 
 def _next_id(entry_id: bytes | str) -> str:

@@ -1,43 +1,142 @@
-"""`routerai worker`: the background process. Today it ingests the usage stream."""
+"""The worker processes, one kind each: the ingest consumer, RQ job workers, the scheduler.
+
+`routerai worker` starts one of each (see `workers.supervisor`); each can also run alone,
+`python -m workers <kind>`, to scale a kind out on its own.
+
+**Decision: ingestion is a consumer process of its own, not an RQ job.** It is a loop
+blocked on XREADGROUP that holds its database connection and never waits for anything
+but the stream; an RQ job that drains in bursts and re-enqueues itself would pay a fork
+and a new connection per burst, sit behind whatever job is ahead of it in its queue, and
+stop for good the first time a re-enqueue is lost. The consumer group already gives what
+RQ would: redelivery of a dead worker's records, any number of consumers side by side.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
+import threading
+from collections.abc import Sequence
 from types import FrameType
 
 import redis
+from rq import Queue, Worker
+from sqlalchemy.exc import DBAPIError
 
 from gateway.db.engine import make_engine
 from gateway.embedded_redis import resolve_redis_url
 from gateway.settings import Settings
+from workers import jobs
 from workers.ingest import IngestConfig, ensure_group, ingest_once
+from workers.queues import ALL, DEFAULT
+from workers.schedule import build_scheduler
+
+log = logging.getLogger("routerai.worker")
+
+MAX_BACKOFF_S = 30.0
 
 
 class _Stop:
-    requested = False
+    """SIGTERM/SIGINT ask the loop to stop after the batch in hand."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
+        self.event.set()
+
+    def install(self) -> _Stop:
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+        return self
 
 
-def run(settings: Settings, *, burst: bool = False) -> None:
-    """Ingest until SIGTERM/SIGINT (or, with `burst`, until the stream is drained)."""
-    url, _embedded = resolve_redis_url(settings)
+def run_ingest(
+    settings: Settings, *, config: IngestConfig = IngestConfig(), burst: bool = False
+) -> None:
+    """Ingest until SIGTERM/SIGINT (or, with `burst`, until the stream is drained).
+
+    A database or Redis outage does not end the loop: it waits (backing off up to
+    MAX_BACKOFF_S) and goes on; what it had read stays pending and is claimed again.
+    """
+    url, keep_alive = resolve_redis_url(settings)
     client = redis.Redis.from_url(url)
     engine = make_engine(settings.resolved_database_url)
-    config = IngestConfig()
-    ensure_group(client, config)
     consumer = f"{socket.gethostname()}-{os.getpid()}"
-    stop = _Stop()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = _Stop().install()
+    backoff = 0.0
     try:
-        while not stop.requested:
-            written = ingest_once(client, engine, consumer, config, block=not burst)
+        ensure_group(client, config)
+        while not stop.event.is_set():
+            try:
+                written = ingest_once(client, engine, consumer, config, block=not burst)
+            except (DBAPIError, redis.ConnectionError, redis.TimeoutError) as exc:
+                backoff = min(MAX_BACKOFF_S, max(0.5, backoff * 2))
+                log.warning("ingestion paused %.1fs: %s", backoff, exc)
+                stop.event.wait(backoff)
+                continue
+            backoff = 0.0
             if burst and written == 0:
                 break
+        _leave_group(client, config, consumer)
     finally:
         client.close()
         engine.dispose()
+        del keep_alive
+
+
+def run_jobs(
+    settings: Settings,
+    *,
+    queues: Sequence[str] = ALL,
+    burst: bool = False,
+    with_scheduler: bool = True,
+) -> None:
+    """An RQ worker on `queues`, in order of priority.
+
+    `with_scheduler`: also move due scheduled jobs (retries waiting out their back-off) to
+    their queues; RQ keeps one such scheduler active per queue, whatever the worker count.
+    """
+    url, keep_alive = resolve_redis_url(settings)
+    client = redis.Redis.from_url(url)
+    try:
+        worker = Worker([Queue(name, connection=client) for name in queues], connection=client)
+        worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
+    finally:
+        client.close()
+        del keep_alive
+
+
+def run_scheduler(settings: Settings) -> None:
+    """RQ's cron scheduler with the periodic jobs (`workers.schedule`), until SIGTERM/SIGINT."""
+    url, keep_alive = resolve_redis_url(settings)
+    client = redis.Redis.from_url(url)
+    try:
+        build_scheduler(client).start()
+    finally:
+        client.close()
+        del keep_alive
+
+
+def run_burst(settings: Settings, *, config: IngestConfig = IngestConfig()) -> None:
+    """Drain the usage stream, roll it up, run every queued job, and return."""
+    run_ingest(settings, config=config, burst=True)
+    url, keep_alive = resolve_redis_url(settings)
+    client = redis.Redis.from_url(url)
+    try:
+        Queue(DEFAULT, connection=client).enqueue(jobs.rollup_usage)
+    finally:
+        client.close()
+    run_jobs(settings, queues=ALL, burst=True, with_scheduler=False)
+    del keep_alive
+
+
+def _leave_group(client: redis.Redis, config: IngestConfig, consumer: str) -> None:
+    """Forget this consumer on a clean exit, unless it still holds records (others claim them)."""
+    pending: list[dict[str, object]] = client.xpending_range(  # type: ignore[assignment]
+        config.stream, config.group, min="-", max="+", count=1, consumername=consumer
+    )
+    if not pending:
+        client.xgroup_delconsumer(config.stream, config.group, consumer)

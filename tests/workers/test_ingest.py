@@ -1,15 +1,19 @@
-"""Usage ingestion: batches, redelivery without duplicates, claims from dead workers, trimming."""
+"""Usage ingestion: batches, redelivery without duplicates, claims from dead workers, trimming,
+dead letters, and the roll-up's list of changed days."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from gateway.analytics.dirty import OrgDay, dirty_snapshot
 from gateway.db.models import Organization, RequestLog
 from gateway.db.sessions import tenant_session
 from workers.ingest import IngestConfig, ensure_group, ingest_once
@@ -114,3 +118,36 @@ def test_the_stream_is_trimmed_only_below_unacknowledged_records(
     remaining = [fields[b"request_id"] for _, fields in redis_client.xrange(CONFIG.stream)]
     assert remaining[:2] == [f"req_{org.slug}_0".encode(), f"req_{org.slug}_1".encode()]
     assert count(engine, org) == 4
+
+
+def test_a_record_the_database_refuses_does_not_hold_back_its_batch(
+    redis_client: redis.Redis, engine: Engine, make_org: Callable[..., Organization]
+) -> None:
+    org = make_org()
+    ensure_group(redis_client, CONFIG)
+    redis_client.xadd(CONFIG.stream, record(org, 1))
+    redis_client.xadd(CONFIG.stream, record(org, 2, org_id=str(uuid.uuid4())))  # no such org
+    redis_client.xadd(CONFIG.stream, record(org, 3))
+    assert drain(redis_client, engine) == 3
+    assert count(engine, org) == 2
+    [(_, dead)] = redis_client.xrange(CONFIG.dead_letter)
+    assert dead[b"request_id"] == f"req_{org.slug}_2".encode()
+    assert dead[b"error"].startswith(b"refused by the database")
+    assert redis_client.xpending(CONFIG.stream, CONFIG.group)["pending"] == 0
+
+
+def test_ingested_days_go_on_the_rollup_list(
+    redis_client: redis.Redis, engine: Engine, make_org: Callable[..., Organization]
+) -> None:
+    org = make_org()
+    ensure_group(redis_client, CONFIG)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    redis_client.xadd(CONFIG.stream, record(org, 1))
+    redis_client.xadd(
+        CONFIG.stream, record(org, 2, created_at_ms=int(yesterday.timestamp() * 1000))
+    )
+    drain(redis_client, engine)
+    assert set(dirty_snapshot(redis_client)) == {
+        OrgDay(org.id, datetime.now(UTC).date()),
+        OrgDay(org.id, yesterday.date()),
+    }
