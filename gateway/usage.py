@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import orjson
 import redis.asyncio as aioredis
 
 if TYPE_CHECKING:
@@ -45,7 +46,21 @@ def usage_record(ctx: RequestContext) -> Record:
         "error_type": ctx.error_type or "",
         "cache_status": ctx.cache_status,
         "streamed": int(ctx.stream),
+        "routing": routing_json(ctx),
     }
+
+
+def routing_json(ctx: RequestContext) -> str:
+    """The routing decision as it turned out, with the candidates that failed or were skipped."""
+    routing = ctx.routing
+    if routing is None:
+        return ""
+    details = routing.as_dict()
+    if ctx.attempts.failed:
+        details["fallbacks"] = [{"candidate": c, "error": e} for c, e in ctx.attempts.failed]
+    if ctx.attempts.skipped:
+        details["skipped"] = list(ctx.attempts.skipped)
+    return orjson.dumps(details).decode()
 
 
 class UsageRecorder:

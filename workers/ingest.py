@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis
 from sqlalchemy import Engine, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -160,6 +161,7 @@ def record_to_row(record: Mapping[bytes, bytes]) -> dict[str, Any]:
         "error_type": get("error_type") or None,
         "cache_status": get("cache_status") or "miss",
         "streamed": get("streamed") == "1",
+        "routing": orjson.loads(routing) if (routing := get("routing")) else None,
     }
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from gateway.db.models import ApiKey, RequestLog
 from gateway.db.sessions import tenant_session
 from gateway.pricing.catalog import Catalog, cost_micro_usd
+from gateway.sandbox.control_client import SandboxControl
 from tests.gateway.conftest import Tenant
 from workers.ingest import IngestConfig, ensure_group, ingest_once
 
@@ -105,3 +106,23 @@ def test_ingestion_is_idempotent_on_request_id(
     assert len(rows) == 1 and rows[0].prompt_tokens == row.prompt_tokens
     assert replay.xlen("gw:usage") == 0
     replay.close()
+
+
+def test_the_routing_decision_and_fallbacks_are_recorded(
+    client: openai.OpenAI, tenant: Tenant, engine: Engine, redis_url: str, sandbox: SandboxControl
+) -> None:
+    sandbox.arm_fault("groq", "error=503", count=1)
+    raw = client.chat.completions.with_raw_response.create(model="llama-3.3-70b", messages=HELLO)
+    drain(redis_url, engine, expected=1)
+    (row,) = logs(engine, tenant.org.id)
+    assert row.request_id == raw.headers["x-request-id"]
+    assert row.routing is not None
+    assert row.routing["chosen"] == "together/meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    assert row.routing["attempts"] == 2
+    assert row.routing["fallbacks"] == [
+        {"candidate": "groq/llama-3.3-70b-versatile", "error": "upstream_unavailable"}
+    ]
+    assert {c["target"] for c in row.routing["candidates"]} >= {
+        "groq/llama-3.3-70b-versatile",
+        "together/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    }
