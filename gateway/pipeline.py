@@ -155,9 +155,14 @@ class Pipeline:
     async def _route(self, ctx: RequestContext, tenant: TenantContext, kind: ModelKind) -> None:
         """Stage 5 (before admission, which reserves for the candidates it will try)."""
         plan = await self.router.plan(
-            tenant, ctx.body, ctx.prompt_tokens, kind=kind, seed=ctx.request_id
+            tenant,
+            ctx.body,
+            ctx.prompt_tokens,
+            kind=kind,
+            seed=ctx.request_id,
+            limit=self.executor.limits.max_attempts,
         )
-        ctx.candidates = list(plan.candidates[: self.executor.limits.max_attempts])
+        ctx.candidates = list(plan.candidates)
         ctx.decision = plan.decision
         choices = int(ctx.body.get("n") or 1) if kind is ModelKind.CHAT else 1
         ctx.output_reserve = max(c.output_tokens for c in ctx.candidates) * choices

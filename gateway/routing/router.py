@@ -99,15 +99,27 @@ class Router:
         self._breakers = breakers
         self._sandbox = sandbox_mode
         self._clock = clock
+        self._access: dict[int, tuple[TenantContext, ProviderAccess]] = {}
 
     def access(self, tenant: TenantContext) -> ProviderAccess:
-        """The providers the tenant may route to, each with its credential source."""
-        return provider_access(
+        """The providers the tenant may route to, each with its credential source.
+
+        Remembered per tenant context object: the resolver hands out the same object for
+        as long as it caches it, and a changed tenant is a new object.
+        """
+        cached = self._access.get(id(tenant))
+        if cached is not None and cached[0] is tenant:
+            return cached[1]
+        access = provider_access(
             tenant,
             registered=self._providers,
             platform_keys=self._platform_keyed,
             sandbox_mode=self._sandbox,
         )
+        if len(self._access) >= 10_000:
+            self._access.clear()
+        self._access[id(tenant)] = (tenant, access)
+        return access
 
     def tokenizer_for(self, name: str, kind: ModelKind = ModelKind.CHAT) -> str:
         """The encoding to count the prompt with before routing (`auto`: DEFAULT_TOKENIZER).
@@ -136,8 +148,13 @@ class Router:
         requested_model: str | None = None,
         kind: ModelKind = ModelKind.CHAT,
         seed: str = "",
+        limit: int | None = None,
     ) -> RoutePlan:
-        """The ordered candidates for this request, or the GatewayError saying why none."""
+        """The ordered candidates for this request, or the GatewayError saying why none.
+
+        With `limit`, only the best `limit` candidates are returned (and scored in the
+        decision): the executor will not try more than its attempts allow.
+        """
         name = requested_model if requested_model is not None else str(body.get("model", ""))
         chat = kind is ModelKind.CHAT
         needs = needs_of(body, prompt_tokens) if chat else Needs(frozenset(), prompt_tokens, 0)
@@ -147,9 +164,10 @@ class Router:
             raise refusal(found, name, needs, access)
         now = self._clock()
         keys = {o.credential_key for o in found.options}
-        blocked, health = await asyncio.gather(
-            self._breakers.blocked(keys, now), self._health.snapshot()
-        )
+        # Sequential on purpose: both answer from a one-second in-process cache almost
+        # always, and gathering would pay for two tasks on every request.
+        blocked = await self._breakers.blocked(keys, now)
+        health = await self._health.snapshot()
         options = [o for o in found.options if o.credential_key not in blocked]
         if not options:
             raise unavailable(name)
@@ -169,6 +187,7 @@ class Router:
             prefer_local=tenant.prefer_local,
             seed=seed,
         )
+        ranked = ranked[:limit] if limit is not None else ranked
         candidates = await self._with_keys(tenant.org_id, ranked)
         if not candidates:
             raise refusal(Eligibility((), Stage.NO_CREDENTIAL), name, needs, access)
@@ -190,8 +209,10 @@ class Router:
         byok = sorted(
             {s.option.provider for s in ranked if s.option.source is CredentialSource.BYOK}
         )
-        fetched = await asyncio.gather(*(self._secrets.get(org_id, p) for p in byok))
-        keys = dict(zip(byok, fetched, strict=True))
+        keys: dict[str, ProviderSecret | None] = {}
+        if byok:
+            fetched = await asyncio.gather(*(self._secrets.get(org_id, p) for p in byok))
+            keys = dict(zip(byok, fetched, strict=True))
         candidates = []
         for scored in ranked:
             option = scored.option

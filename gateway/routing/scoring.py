@@ -151,7 +151,12 @@ def rank(
             Scored(option, round(total, 6), round(c, 4), round(q, 4), round(lat, 4), meets_tier)
         )
     local_first = prefer_local and complexity is Complexity.SIMPLE
-    return sorted(scored, key=lambda s: _order(s, local_first, health, now, seed))
+    keys = [_order(s, local_first, health, now) for s in scored]
+    if len(set(keys)) == len(keys):  # no ties: the seeded tie-break cannot change the order
+        return [s for _, s in sorted(zip(keys, scored, strict=True), key=lambda pair: pair[0])]
+    return sorted(
+        scored, key=lambda s: (*_order(s, local_first, health, now), tiebreak(seed, s.option.label))
+    )
 
 
 def quality_fit(tier: int, complexity: Complexity) -> float:
@@ -171,10 +176,10 @@ def tiebreak(seed: str, label: str) -> bytes:
 
 
 def _order(
-    s: Scored, local_first: bool, health: Mapping[str, ProviderHealth], now: float, seed: str
-) -> tuple[bool, bool, float, bytes]:
+    s: Scored, local_first: bool, health: Mapping[str, ProviderHealth], now: float
+) -> tuple[bool, bool, float]:
     local = local_first and is_healthy_local(s.option, health, now)
-    return (not local, not s.meets_tier, -s.total, tiebreak(seed, s.option.label))
+    return (not local, not s.meets_tier, -s.total)
 
 
 def _cost_micro(option: Eligible, prompt_tokens: int, output_tokens: int) -> float:
