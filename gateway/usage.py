@@ -56,6 +56,8 @@ def routing_json(ctx: RequestContext) -> str:
     if routing is None:
         return ""
     details = routing.as_dict()
+    if ctx.chosen is not None:  # metering tells the tenant's own keys from the platform's
+        details["source"] = ctx.chosen.credential_source.value
     if ctx.attempts.failed:
         details["fallbacks"] = [{"candidate": c, "error": e} for c, e in ctx.attempts.failed]
     if ctx.attempts.skipped:

@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from gateway.settings import Settings, load_settings
+from routerai.stripe_cli import stripe_app
 
 app = typer.Typer(
     help="RouterAI: the multi-tenant LLM gateway.",
@@ -25,6 +26,7 @@ org_app = typer.Typer(help="Manage organizations.", no_args_is_help=True)
 key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
+app.add_typer(stripe_app, name="stripe")
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from typing import Any
 import redis
 from rq.cron import CronScheduler
 
-from workers import jobs
+from workers import billing_jobs, jobs
 from workers.queues import DEFAULT, FAILURE_TTL_S, LOW
 
 
@@ -35,6 +35,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(jobs.advance_budget_resets, DEFAULT, every_s=300, timeout_s=120),
     Periodic(jobs.purge_request_logs, LOW, every_s=3600, timeout_s=3600),
     Periodic(jobs.reconcile_rollups, LOW, every_s=6 * 3600, timeout_s=600),
+    # Billing: hourly usage to Stripe's meters, past-due grace periods, reconciliation.
+    Periodic(billing_jobs.report_meter_usage, DEFAULT, every_s=300, timeout_s=1800),
+    Periodic(billing_jobs.enforce_grace_periods, DEFAULT, every_s=3600, timeout_s=300),
+    Periodic(billing_jobs.reconcile_meter_usage, LOW, every_s=6 * 3600, timeout_s=3600),
 )
 
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from gateway.api.openapi import openapi_document
 from gateway.api.routes import GatewayRoutes, new_request_id
+from gateway.billing.endpoint import stripe_webhook_endpoint
 from gateway.errors import GatewayError, NotFound
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
@@ -51,6 +52,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/metrics", routes.metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route(
+                "/webhooks/stripe",
+                stripe_webhook_endpoint(settings, gateway.engine, gateway.redis),
+                methods=["POST"],
+            ),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         lifespan=lifespan,
