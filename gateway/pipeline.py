@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -35,6 +35,8 @@ from gateway.budget.admission import (
     Settlement,
     admission_for,
 )
+from gateway.cache.replay import StreamAssembler
+from gateway.cache.semantic import CacheHit, CacheRequest, SemanticCache
 from gateway.errors import (
     GatewayError,
     QuotaExceeded,
@@ -45,6 +47,7 @@ from gateway.execution import Attempt, Attempts, Executor, StreamStart
 from gateway.metrics import Metrics
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
+from gateway.providers.openai_compat import usage_from
 from gateway.routing.decision import RoutingDecision
 from gateway.routing.router import Router
 from gateway.routing.selection import Candidate
@@ -79,7 +82,10 @@ class RequestContext:
     baseline_micro: int = 0
     status: int = 200
     error_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
     cache_status: str = "miss"
+    cache_request: CacheRequest | None = None
+    cache_similarity: float | None = None
     ttfb_ms: float | None = None
     upstream_s: float | None = None
     attempts: Attempts = field(default_factory=Attempts)
@@ -115,6 +121,7 @@ class Pipeline:
         recorder: UsageRecorder,
         catalog: Catalog,
         metrics: Metrics,
+        cache: SemanticCache | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.resolver = resolver
@@ -124,6 +131,7 @@ class Pipeline:
         self.recorder = recorder
         self.catalog = catalog
         self.metrics = metrics
+        self.cache = cache
         self.clock = clock
         self._background: set[asyncio.Task[None]] = set()
 
@@ -201,6 +209,58 @@ class Pipeline:
 
         return await self._execute(ctx, attempt)
 
+    async def answer_chat(self, ctx: RequestContext) -> ChatResult | AsyncIterator[bytes]:
+        """Stages 4-6 for an admitted chat completion: the cache, else a provider.
+
+        A JSON answer comes back as a ChatResult; a stream as the client's SSE frames.
+        """
+        hit = await self._cache_lookup(ctx)
+        if hit is not None:
+            if ctx.stream:
+                return self._replay(ctx, hit)
+            return ChatResult(hit.body, ctx.usage, None)
+        if ctx.stream:
+            return await self.open_stream(ctx)
+        result = await self.execute_chat(ctx)
+        self._cache_later(ctx, result.body)
+        return result
+
+    async def _cache_lookup(self, ctx: RequestContext) -> CacheHit | None:
+        """Stage 4: an answer from the tenant's own cache, or None (then a miss or bypass)."""
+        if self.cache is None or ctx.tenant is None:
+            ctx.cache_status = "bypass"
+            return None
+        request = ctx.cache_request = self.cache.prepare(ctx.tenant, ctx.body, ctx.headers)
+        if request is None:
+            ctx.cache_status = "bypass"
+            return None
+        hit = await self.cache.lookup(request)
+        ctx.cache_similarity = request.similarity
+        if hit is None:
+            return None
+        ctx.cache_status = hit.status
+        usage = usage_from(hit.completion.get("usage")) or Usage(ctx.prompt_tokens, 0)
+        ctx.usage, ctx.cost_micro = usage, 0  # a hit costs the tenant nothing upstream
+        baseline = self._baseline_model(ctx.tenant)
+        if baseline is not None:
+            ctx.baseline_micro = cost_micro_usd(
+                baseline, usage.prompt_tokens, usage.completion_tokens
+            )
+        return hit
+
+    async def _replay(self, ctx: RequestContext, hit: CacheHit) -> AsyncIterator[bytes]:
+        assert self.cache is not None
+        try:
+            async for frame in self.cache.replay_stream(hit, ctx.include_usage):
+                yield frame
+        finally:
+            self.finish_later(ctx)
+
+    def _cache_later(self, ctx: RequestContext, body: bytes | None) -> None:
+        """Fill the cache with a complete, successful answer, off the response path."""
+        if self.cache is not None and ctx.cache_request is not None and body is not None:
+            self._spawn(self.cache.store(ctx.cache_request, body, ctx.cost_micro))
+
     async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
         encoding = str(ctx.body.get("encoding_format") or "float")
 
@@ -234,14 +294,19 @@ class Pipeline:
 
     async def _relay(self, ctx: RequestContext, start: StreamStart) -> AsyncIterator[bytes]:
         translator, began = start.translator, start.began
+        assembler = StreamAssembler() if ctx.cache_request is not None else None
         chunks = 0
         try:
             for payload in start.buffered:
                 chunks += 1
+                if assembler is not None:
+                    assembler.feed(payload)
                 yield b"data: " + payload + b"\n\n"
             async for line in start.lines:
                 for payload in translator.feed(line):
                     chunks += 1
+                    if assembler is not None:
+                        assembler.feed(payload)
                     yield b"data: " + payload + b"\n\n"
             if not translator.finished:
                 raise InvalidStreamEnd(
@@ -250,6 +315,18 @@ class Pipeline:
                 )
             ctx.upstream_s = time.perf_counter() - began
             self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            if assembler is not None and ctx.usage is not None:
+                usage = ctx.usage
+                self._cache_later(
+                    ctx,
+                    assembler.completion(
+                        usage={
+                            "prompt_tokens": usage.prompt_tokens,
+                            "completion_tokens": usage.completion_tokens,
+                            "total_tokens": usage.total_tokens,
+                        }
+                    ),
+                )
             yield _cost_comment(ctx)
             yield b"data: [DONE]\n\n"
         except GatewayError as exc:
@@ -276,12 +353,18 @@ class Pipeline:
         ctx.baseline_micro = cost_micro_usd(baseline, usage.prompt_tokens, usage.completion_tokens)
 
     def _baseline(self, tenant: TenantContext | None, used: ModelInfo) -> ModelInfo:
-        if used.kind is ModelKind.EMBEDDING or tenant is None:
+        if used.kind is ModelKind.EMBEDDING:
             return used
+        return self._baseline_model(tenant) or used
+
+    def _baseline_model(self, tenant: TenantContext | None) -> ModelInfo | None:
+        """The tenant's baseline model (what the same tokens would have cost there)."""
+        if tenant is None:
+            return None
         for model in self.catalog.serving(tenant.baseline_model):
             if model.kind is ModelKind.CHAT:
                 return model
-        return used
+        return None
 
     def _fail(self, ctx: RequestContext, exc: GatewayError) -> None:
         ctx.status = exc.status
@@ -315,7 +398,10 @@ class Pipeline:
 
     def finish_later(self, ctx: RequestContext) -> None:
         """Finish in a task of its own: it must complete even if the caller is cancelled."""
-        task = asyncio.get_running_loop().create_task(self.finish(ctx))
+        self._spawn(self.finish(ctx))
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

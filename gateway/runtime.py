@@ -9,6 +9,8 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.cache.embedder import MiniLMEmbedder
+from gateway.cache.semantic import SemanticCache
 from gateway.credentials.crypto import SecretBox
 from gateway.credentials.vault import CredentialVault
 from gateway.db.engine import make_engine
@@ -90,11 +92,14 @@ class Gateway:
             recorder=UsageRecorder(redis),
             catalog=catalog,
             metrics=Metrics(),
+            cache=SemanticCache(redis, MiniLMEmbedder(threads=settings.cache_model_threads)),
         )
         return cls(settings, redis, engine, transport, pipeline, health, embedded)
 
     async def close(self) -> None:
         await self.pipeline.drain()
+        if self.pipeline.cache is not None:
+            await self.pipeline.cache.drain()
         await self.health.close()
         await self.transport.close()
         await self.redis.aclose()

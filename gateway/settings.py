@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4 * 1024 * 1024, alias="ROUTERAI_MAX_BODY_BYTES", gt=0)
     tenant_cache_ttl_s: float = Field(1.0, alias="ROUTERAI_TENANT_CACHE_TTL_S", ge=0)
 
+    # Semantic cache: threads of the embedding model per process (about cores / processes).
+    cache_model_threads: int = Field(1, alias="ROUTERAI_CACHE_MODEL_THREADS", ge=1, le=16)
+
     # Billing.
     stripe_secret_key: SecretStr | None = Field(None, alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")

@@ -45,6 +45,7 @@ def usage_record(ctx: RequestContext) -> Record:
         "status": ctx.status,
         "error_type": ctx.error_type or "",
         "cache_status": ctx.cache_status,
+        "cache_similarity": "" if ctx.cache_similarity is None else f"{ctx.cache_similarity:.4f}",
         "streamed": int(ctx.stream),
         "routing": routing_json(ctx),
     }

@@ -27,6 +27,9 @@ from workers.context import JobContext, job_context
 RECONCILE_AFTER = timedelta(hours=2)
 """A day is reconciled once it ended this long ago (its last hour is reported by then)."""
 
+NOT_CONFIGURED = {"skipped": "billing is not configured (no STRIPE_SECRET_KEY)"}
+"""What the Stripe jobs return on a deployment without billing (self-hosted, sandbox)."""
+
 
 def report_meter_usage() -> dict[str, Any]:
     """Record every closed hour in the outbox, then send what is pending to Stripe."""
@@ -35,6 +38,8 @@ def report_meter_usage() -> dict[str, Any]:
 
 
 def report_meter_usage_with(ctx: JobContext) -> dict[str, Any]:
+    if ctx.settings.stripe_secret_key is None:
+        return NOT_CONFIGURED
     now = ctx.now()
     recorded = record_usage(ctx.engine, now=now)
     summary = send_reports(ctx.engine, stripe_client(ctx.settings), now=now)
@@ -48,6 +53,8 @@ def reconcile_meter_usage(day: str | None = None) -> dict[str, Any]:
 
 
 def reconcile_meter_usage_with(ctx: JobContext, day: str | None = None) -> dict[str, Any]:
+    if ctx.settings.stripe_secret_key is None:
+        return NOT_CONFIGURED
     first = date.fromisoformat(day) if day else (ctx.now() - RECONCILE_AFTER).date() - timedelta(1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     client = stripe_client(ctx.settings)

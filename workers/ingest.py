@@ -161,6 +161,7 @@ def record_to_row(record: Mapping[bytes, bytes]) -> dict[str, Any]:
         "error_type": get("error_type") or None,
         "cache_status": get("cache_status") or "miss",
         "streamed": get("streamed") == "1",
+        "cache_similarity": float(similarity) if (similarity := get("cache_similarity")) else None,
         "routing": orjson.loads(routing) if (routing := get("routing")) else None,
     }
 

@@ -13,6 +13,7 @@ from gateway.api.responses import error_response, gateway_headers, json_response
 from gateway.api.validation import parse_json_object
 from gateway.errors import GatewayError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from gateway.pipeline import Pipeline, RequestContext
+from gateway.providers.base import ChatResult
 from gateway.routing.selection import AUTO
 
 _JSON_TYPES = ("application/json", "")
@@ -32,18 +33,17 @@ class GatewayRoutes:
             return ctx
         try:
             await self.pipeline.admit_chat(ctx)
-            if ctx.stream:
-                frames = await self.pipeline.open_stream(ctx)
-                return StreamingResponse(
-                    frames,
-                    media_type="text/event-stream",
-                    headers={**gateway_headers(ctx), **_SSE_HEADERS},
-                )
-            result = await self.pipeline.execute_chat(ctx)
+            answer = await self.pipeline.answer_chat(ctx)
         except GatewayError as exc:
             return self._failed(ctx, exc)
+        if not isinstance(answer, ChatResult):
+            return StreamingResponse(
+                answer,
+                media_type="text/event-stream",
+                headers={**gateway_headers(ctx), **_SSE_HEADERS},
+            )
         return Response(
-            result.body,
+            answer.body,
             media_type="application/json",
             headers=gateway_headers(ctx),
             background=BackgroundTask(self.pipeline.finish, ctx),
@@ -155,6 +155,7 @@ def new_request_id() -> str:
 
 def _new_context(request: Request, endpoint: str, body: bytes) -> RequestContext:
     return RequestContext(
+        headers=request.headers,
         request_id=new_request_id(),
         endpoint=endpoint,
         authorization=request.headers.get("authorization"),

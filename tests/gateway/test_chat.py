@@ -38,7 +38,7 @@ def test_a_chat_completion_validates_and_carries_every_header(client: openai.Ope
     assert headers["x-ratelimit-limit-requests"] == "600"  # the Growth plan's RPM
     assert headers["x-routerai-provider"] == "openai"
     assert headers["x-routerai-model"] == "gpt-4o-mini"
-    assert headers["x-routerai-cache"] == "miss"
+    assert headers["x-routerai-cache"] == "bypass"  # temperature 1 (the default) is not cached
     usage = completion.usage
     assert headers["x-routerai-cost-usd"] == expected_cost(
         "gpt-4o-mini", usage.prompt_tokens, usage.completion_tokens
