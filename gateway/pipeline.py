@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import partial
 from typing import Any
 
@@ -27,85 +26,32 @@ import orjson
 
 from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.budget.admission import (
-    Admission,
-    AdmissionResult,
     AdmissionStore,
     Limits,
-    Reason,
     Settlement,
     admission_for,
 )
+from gateway.budget.rejection import rejection_error
 from gateway.cache.replay import StreamAssembler
-from gateway.cache.semantic import CacheHit, CacheRequest, SemanticCache
+from gateway.cache.semantic import CacheHit, SemanticCache
 from gateway.errors import (
     GatewayError,
     QuotaExceeded,
     RateLimited,
     UpstreamError,
 )
-from gateway.execution import Attempt, Attempts, Executor, StreamStart
+from gateway.execution import Attempt, Executor, StreamStart
 from gateway.metrics import Metrics
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
-from gateway.routing.decision import RoutingDecision
+from gateway.request import RequestContext
 from gateway.routing.router import Router
 from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
 from gateway.tokens import count_chat_prompt, count_embedding_input
 from gateway.usage import UsageRecorder, usage_record
-
-
-@dataclass(slots=True)
-class RequestContext:
-    """What the pipeline knows about one request so far."""
-
-    request_id: str
-    endpoint: str
-    authorization: str | None
-    raw_body: bytes
-    body: dict[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
-    created_at: float = field(default_factory=time.time)
-    tenant: TenantContext | None = None
-    stream: bool = False
-    include_usage: bool = False
-    candidates: list[Candidate] = field(default_factory=list)
-    chosen: Candidate | None = None
-    prompt_tokens: int = 0
-    output_reserve: int = 0
-    admission: Admission | None = None
-    admitted: AdmissionResult | None = None
-    usage: Usage | None = None
-    cost_micro: int = 0
-    baseline_micro: int = 0
-    status: int = 200
-    error_type: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    cache_status: str = "miss"
-    cache_request: CacheRequest | None = None
-    cache_similarity: float | None = None
-    ttfb_ms: float | None = None
-    upstream_s: float | None = None
-    attempts: Attempts = field(default_factory=Attempts)
-    decision: RoutingDecision | None = None
-    finished: bool = False
-
-    @property
-    def model_requested(self) -> str:
-        return str(self.body.get("model", ""))
-
-    @property
-    def routing(self) -> RoutingDecision | None:
-        """The routing decision as it turned out (who answered, after how many attempts)."""
-        if self.decision is None or self.chosen is None:
-            return self.decision
-        return self.decision.served_by(self.chosen.label, self.attempts.tried)
-
-    @property
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
 
 
 class Pipeline:
@@ -192,7 +138,7 @@ class Pipeline:
         )
         ctx.admitted = result = await self.admission.admit(ctx.admission)
         if not result.admitted:
-            raise _rejection(result)
+            raise rejection_error(result)
 
     # -- stages 4-6 -------------------------------------------------------------------------
 
@@ -452,27 +398,6 @@ def _limits(tenant: TenantContext) -> Limits:
         budget_tokens=tenant.token_budget,
         budget_usd_micro=tenant.budget_usd_micro,
     )
-
-
-def _rejection(result: AdmissionResult) -> GatewayError:
-    reason = result.reason or Reason.ORG_REQUESTS
-    if reason.is_budget:
-        what = "token" if reason is Reason.BUDGET_TOKENS else "spending"
-        return QuotaExceeded(
-            f"Your organization has reached its monthly {what} budget. Raise the budget or "
-            "upgrade your plan in the RouterAI dashboard (/dashboard/billing)."
-        )
-    headers = {"retry-after": str(result.retry_after_s or 1)}
-    scope, _, kind = reason.value.partition("_")
-    owner = "organization" if scope == "org" else "API key"
-    error = RateLimited(
-        f"Rate limit reached for {kind} per minute on this {owner}. Limit "
-        f"{result.limit_requests if kind == 'requests' else result.limit_tokens}; please try "
-        f"again in {result.retry_after_s or 1}s.",
-        headers=headers,
-    )
-    error.type = kind
-    return error
 
 
 def _estimated_usage(ctx: RequestContext, chunks: int) -> Usage:

@@ -14,7 +14,7 @@ import orjson
 import redis.asyncio as aioredis
 
 if TYPE_CHECKING:
-    from gateway.pipeline import RequestContext
+    from gateway.request import RequestContext
 
 USAGE_STREAM = "gw:usage"
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
-    from gateway.pipeline import RequestContext
+    from gateway.request import RequestContext
 
 
 def gateway_headers(ctx: RequestContext) -> dict[str, str]:

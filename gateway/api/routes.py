@@ -12,8 +12,9 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from gateway.api.responses import error_response, gateway_headers, json_response
 from gateway.api.validation import parse_json_object
 from gateway.errors import GatewayError, NotFound, PayloadTooLarge, UnsupportedMediaType
-from gateway.pipeline import Pipeline, RequestContext
+from gateway.pipeline import Pipeline
 from gateway.providers.base import ChatResult
+from gateway.request import RequestContext
 from gateway.routing.selection import AUTO
 
 _JSON_TYPES = ("application/json", "")
