@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.pricing.catalog import PROVIDERS, Catalog
 from gateway.providers.credentials import PlatformCredentials
+from gateway.providers.discovery import ollama_models, with_local_models
+from gateway.providers.ollama import OllamaAdapter
 from gateway.providers.setup import build_registry
 from gateway.providers.transport import Transport
 from gateway.routing.attempts import AttemptGate
@@ -43,6 +46,7 @@ class Gateway:
     pipeline: Pipeline
     health: HealthStore
     embedded_redis: Any = None
+    _discovery: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -96,7 +100,24 @@ class Gateway:
         )
         return cls(settings, redis, engine, transport, pipeline, health, embedded)
 
+    async def start(self) -> None:
+        """Background work of a running gateway: today, rediscovering local models."""
+        if "ollama" in self.pipeline.executor.registry and self.settings.ollama_reachable:
+            self._discovery = asyncio.get_running_loop().create_task(self._discover_forever())
+
+    async def _discover_forever(self, every_s: float = 60.0) -> None:
+        adapter = self.pipeline.executor.registry.get("ollama")
+        assert isinstance(adapter, OllamaAdapter)
+        base = self.pipeline.router.catalog
+        while True:
+            served = await ollama_models(self.transport, adapter)
+            if served is not None:
+                self.pipeline.router.use_catalog(with_local_models(base, served))
+            await asyncio.sleep(every_s)
+
     async def close(self) -> None:
+        if self._discovery is not None:
+            self._discovery.cancel()
         await self.pipeline.drain()
         if self.pipeline.cache is not None:
             await self.pipeline.cache.drain()

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         return self.data_dir / "redis.db"
 
     @property
+    def ollama_reachable(self) -> bool:
+        """Whether an Ollama server is configured (or the sandbox stands in for one)."""
+        return bool(self.ollama_base_url or self.sandbox_url)
+
+    @property
     def sandbox_mode(self) -> bool:
         """True when no real provider credential exists, or the sandbox is forced."""
         if self.sandbox_url:

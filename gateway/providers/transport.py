@@ -63,10 +63,11 @@ class Transport:
             self._session = None
 
     async def post(self, request: UpstreamRequest) -> bytes:
-        """POST and return the body of a 2xx answer; raise a GatewayError otherwise."""
+        """Send (POST unless the request says otherwise) and return a 2xx answer's body;
+        raise a GatewayError otherwise."""
         try:
-            async with self.session.post(
-                request.url, data=request.body, headers=request.headers
+            async with self.session.request(
+                request.method, request.url, data=request.body or None, headers=request.headers
             ) as response:
                 body = await response.read()
                 if response.status >= 300:
@@ -76,6 +77,16 @@ class Transport:
             raise
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _connection_error(request.provider, exc) from None
+
+    async def status(self, request: UpstreamRequest) -> int | None:
+        """The HTTP status the upstream answers `request` with, None when it cannot be reached."""
+        try:
+            async with self.session.request(
+                request.method, request.url, data=request.body or None, headers=request.headers
+            ) as response:
+                return response.status
+        except (TimeoutError, aiohttp.ClientError):
+            return None
 
     async def stream(self, request: UpstreamRequest) -> AsyncIterator[bytes]:
         """POST and yield the answer line by line (newlines stripped).

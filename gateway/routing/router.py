@@ -101,6 +101,14 @@ class Router:
         self._clock = clock
         self._access: dict[int, tuple[TenantContext, ProviderAccess]] = {}
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Route over `catalog` from now on (a local Ollama's models were rediscovered)."""
+        self._catalog = catalog
+
     def access(self, tenant: TenantContext) -> ProviderAccess:
         """The providers the tenant may route to, each with its credential source.
 
