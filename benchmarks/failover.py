@@ -5,7 +5,8 @@ and a steady closed-loop load on a model two providers serve (`llama-3.3-70b`: g
 first, together second). A third of the way in, groq starts failing (`--fault`,
 `error=503` by default; `hang` makes every groq attempt wait for the per-attempt
 timeout). Reports the client error rate and p50/p99 latency before the fault, during
-the switch (until the breaker opens: the first second after the fault) and after it.
+the switch (until the breaker has opened: one attempt timeout and a second after the
+fault) and after it.
 
     python -m benchmarks.failover [--seconds 30] [--connections 16] [--fault hang]
 """
@@ -124,7 +125,9 @@ def main() -> None:
         with server(uvicorn, env=env) as (gateway, _):
             fault_at = args.seconds / 3
             samples = asyncio.run(run(gateway, key, sandbox, args, fault_at))
-    switch_end = fault_at + 1.0
+    # The switch lasts until the breaker has opened: at worst the first failing attempts'
+    # own timeouts, plus a second for every process to see the new state.
+    switch_end = fault_at + args.attempt_timeout_s + 1.0
     phases = {
         "before": phase(samples, 0, fault_at),
         "switch": phase(samples, fault_at, switch_end),
