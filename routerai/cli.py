@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from gateway.settings import Settings, load_settings
+from routerai.provider_keys import provider_key_app
 from routerai.stripe_cli import stripe_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(stripe_app, name="stripe")
+app.add_typer(provider_key_app, name="provider-key")
 
 T = TypeVar("T")
 
@@ -42,6 +44,8 @@ def cli_errors() -> Iterator[None]:
     from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from gateway.credentials.check import CredentialUnverified
+
     try:
         yield
     except ValidationError as exc:
@@ -53,7 +57,7 @@ def cli_errors() -> Iterator[None]:
             f"database error ({type(exc.orig).__name__}); is it reachable and migrated? "
             "Run `routerai migrate`."
         ) from None
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, CredentialUnverified) as exc:
         raise fail(str(exc).strip("'\"")) from None
 
 
