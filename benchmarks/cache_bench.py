@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import redis.asyncio as aioredis
 
+from benchmarks.cache_app import ANSWER
 from benchmarks.harness import parse_wrk, server
 from gateway.cache import CacheConfig, MiniLMEmbedder, SemanticCache
 from gateway.cache.index import pack_member
@@ -46,23 +46,6 @@ from gateway.tenancy.context import TenantContext
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "tests" / "cache" / "data" / "semantic_pairs.tsv"
-ANSWER = orjson.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "gpt-4o-mini",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "A cached answer.", "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
-    }
-)
 
 
 def tenant(number: int, plan: str = "growth") -> TenantContext:
