@@ -8,7 +8,7 @@ timeout). Reports the client error rate and p50/p99 latency before the fault, du
 the switch (until the breaker has opened: one attempt timeout and a second after the
 fault) and after it.
 
-    python -m benchmarks.failover [--seconds 30] [--connections 16] [--fault hang]
+    python -m benchmarks.failover [--seconds 30] [--connections 4] [--fault hang]
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def phase(samples: list[Sample], low: float, high: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--fault", default="error=503")
-    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=5)
     parser.add_argument("--attempt-timeout-s", type=float, default=2.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
