@@ -36,6 +36,7 @@ from gateway.cache.replay import StreamAssembler
 from gateway.cache.semantic import CacheHit, SemanticCache
 from gateway.errors import (
     GatewayError,
+    InvalidRequest,
     QuotaExceeded,
     RateLimited,
     UpstreamError,
@@ -94,7 +95,7 @@ class Pipeline:
         ctx.stream = bool(ctx.body.get("stream"))
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
         tokenizer = self.router.tokenizer_for(ctx.model_requested)
-        ctx.prompt_tokens = count_chat_prompt(ctx.body, tokenizer)
+        ctx.prompt_tokens = _readable(count_chat_prompt, ctx.body, tokenizer)
         await self._route(ctx, tenant, ModelKind.CHAT)
         await self._admit(ctx)
 
@@ -377,6 +378,18 @@ class InvalidStreamEnd(GatewayError):
     status = 502
     type = "upstream_error"
     code = "stream_interrupted"
+
+
+def _readable(count: Callable[[Any, str], int], value: Any, tokenizer: str) -> int:
+    """Count tokens; a shape validation let through but the counter cannot read is a 400."""
+    try:
+        return count(value, tokenizer)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        raise InvalidRequest(
+            "The request's messages or tools have a shape RouterAI cannot read; check them "
+            "against the chat completions reference.",
+            param="messages",
+        ) from None
 
 
 def _parsed(parse: Callable[[bytes], ChatResult], raw: bytes, provider: str) -> ChatResult:

@@ -13,6 +13,8 @@ import orjson
 from gateway.errors import InvalidRequest
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+MAX_DEPTH = 64
+"""How deeply a body may nest (OpenAI's own bodies nest about ten levels)."""
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -25,6 +27,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.")
+    if _too_deep(data):
+        raise InvalidRequest(f"The request body nests more than {MAX_DEPTH} levels deep.")
     return data
 
 
@@ -47,7 +51,14 @@ def validate_chat(body: dict[str, Any]) -> None:
     _check_type(body, "stream", bool, "a boolean")
     _check_type(body, "stream_options", dict, "an object")
     _check_type(body, "tools", list, "an array")
+    _check_type(body, "functions", list, "an array")
     _check_type(body, "stop", (str, list), "a string or an array of strings")
+    _check_type(body, "response_format", dict, "an object")
+    if isinstance(body.get("response_format"), dict):
+        _check_type(body["response_format"], "type", str, "a string", "response_format.type")
+    for name in ("tools", "functions"):
+        for index, tool in enumerate(body.get(name) or ()):
+            _check_tool(f"{name}[{index}]", tool, wrapped=name == "tools")
 
 
 def validate_embeddings(body: dict[str, Any]) -> None:
@@ -85,7 +96,7 @@ def _check_message(index: int, message: Any) -> None:
     if not isinstance(message, dict):
         raise InvalidRequest(f"'{param}' must be an object.", param=param)
     role = message.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise InvalidRequest(
             f"Invalid value for '{param}.role': {role!r}. Supported values are: "
             + ", ".join(sorted(ROLES))
@@ -97,6 +108,69 @@ def _check_message(index: int, message: Any) -> None:
         raise InvalidRequest(
             f"'{param}.content' must be a string or an array of parts.", param=f"{param}.content"
         )
+    if isinstance(content, list):
+        for index, part in enumerate(content):
+            _check_part(f"{param}.content[{index}]", part)
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise InvalidRequest(
+                f"'{param}.tool_calls' must be an array.", param=f"{param}.tool_calls"
+            )
+        for index, call in enumerate(calls):
+            where = f"{param}.tool_calls[{index}]"
+            _check_object(where, call)
+            _check_function(f"{where}.function", call.get("function"), ("name", "arguments"))
+    if isinstance(message.get("function_call"), dict):
+        _check_function(f"{param}.function_call", message["function_call"], ("name", "arguments"))
+
+
+def _check_part(param: str, part: Any) -> None:
+    _check_object(param, part)
+    kind = part.get("type")
+    if not isinstance(kind, str):
+        raise InvalidRequest(f"'{param}.type' must be a string.", param=f"{param}.type")
+    if kind in ("text", "refusal") and not isinstance(part.get(kind, ""), str):
+        raise InvalidRequest(f"'{param}.{kind}' must be a string.", param=f"{param}.{kind}")
+    for field in ("image_url", "input_audio", "file"):
+        if kind == field and not isinstance(part.get(field), dict):
+            raise InvalidRequest(f"'{param}.{field}' must be an object.", param=f"{param}.{field}")
+
+
+def _check_tool(param: str, tool: Any, *, wrapped: bool) -> None:
+    """A tool (`{"type", "function": {...}}`) or a legacy function definition."""
+    _check_object(param, tool)
+    function = tool.get("function") if wrapped else tool
+    where = f"{param}.function" if wrapped else param
+    _check_function(where, function, ("name", "description"))
+    if "parameters" in function and not isinstance(function["parameters"], dict):
+        raise InvalidRequest(
+            f"'{where}.parameters' must be an object (a JSON schema).", param=f"{where}.parameters"
+        )
+
+
+def _check_function(param: str, function: Any, strings: tuple[str, ...]) -> None:
+    _check_object(param, function)
+    for name in strings:
+        if name in function and not isinstance(function[name], str):
+            raise InvalidRequest(f"'{param}.{name}' must be a string.", param=f"{param}.{name}")
+
+
+def _check_object(param: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"'{param}' must be an object.", param=param)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether `value` nests more than MAX_DEPTH containers (iterative: no recursion limit)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _check_int(
@@ -125,11 +199,16 @@ def _check_number(body: dict[str, Any], name: str, low: float, high: float) -> N
 
 
 def _check_type(
-    body: dict[str, Any], name: str, kind: type | tuple[type, ...], description: str
+    body: dict[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    description: str,
+    param: str | None = None,
 ) -> None:
     value = body.get(name)
     if value is not None and not isinstance(value, kind):
-        raise InvalidRequest(f"'{name}' must be {description}.", param=name)
+        param = param or name
+        raise InvalidRequest(f"'{param}' must be {description}.", param=param)
 
 
 def _valid_embedding_input(value: Any) -> bool:

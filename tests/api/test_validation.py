@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from gateway.api.validation import (
+    MAX_DEPTH,
     parse_json_object,
     requested_output_tokens,
     validate_chat,
@@ -106,3 +108,63 @@ def test_max_completion_tokens_wins_over_max_tokens() -> None:
     assert requested_output_tokens({"max_tokens": 5, "max_completion_tokens": 9}) == 9
     assert requested_output_tokens({"max_tokens": 5}) == 5
     assert requested_output_tokens({}) is None
+
+
+def nested(levels: int) -> bytes:
+    """A chat body whose `metadata` nests `levels` arrays (built as text: deeper than
+    orjson would serialise)."""
+    head = orjson.dumps(OK)[:-1]
+    return head + b',"metadata":' + b"[" * levels + b'"deep"' + b"]" * levels + b"}"
+
+
+def test_bodies_nested_too_deeply_are_refused() -> None:
+    assert parse_json_object(nested(MAX_DEPTH - 2))["model"] == "gpt-4o-mini"
+    for levels in (MAX_DEPTH, 300, 1000):
+        with pytest.raises(InvalidRequest, match="nests more than"):
+            parse_json_object(nested(levels))
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({**OK, "messages": [{"role": ["user"], "content": "x"}]}, "messages[0].role"),
+        ({**OK, "messages": [{"role": "user", "content": ["x"]}]}, "messages[0].content[0]"),
+        (
+            {**OK, "messages": [{"role": "user", "content": [{"type": 1}]}]},
+            "messages[0].content[0].type",
+        ),
+        (
+            {**OK, "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+            "messages[0].content[0].text",
+        ),
+        (
+            {
+                **OK,
+                "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": 3}]}],
+            },
+            "messages[0].content[0].image_url",
+        ),
+        ({**OK, "messages": [{"role": "assistant", "tool_calls": {}}]}, "messages[0].tool_calls"),
+        (
+            {**OK, "messages": [{"role": "assistant", "tool_calls": [3]}]},
+            "messages[0].tool_calls[0]",
+        ),
+        (
+            {**OK, "messages": [{"role": "assistant", "tool_calls": [{"function": {"name": 1}}]}]},
+            "messages[0].tool_calls[0].function.name",
+        ),
+        ({**OK, "tools": ["x"]}, "tools[0]"),
+        ({**OK, "tools": [{"type": "function", "function": "f"}]}, "tools[0].function"),
+        (
+            {**OK, "tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]},
+            "tools[0].function.parameters",
+        ),
+        ({**OK, "functions": [{"name": ["f"]}]}, "functions[0].name"),
+        ({**OK, "response_format": "json"}, "response_format"),
+        ({**OK, "response_format": {"type": ["json_object"]}}, "response_format.type"),
+    ],
+)
+def test_mistyped_nested_parts_name_their_path(body: dict[str, Any], param: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        validate_chat(body)
+    assert caught.value.param == param
