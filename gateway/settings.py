@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Gateway behaviour.
     max_body_bytes: int = Field(4 * 1024 * 1024, alias="ROUTERAI_MAX_BODY_BYTES", gt=0)
     tenant_cache_ttl_s: float = Field(1.0, alias="ROUTERAI_TENANT_CACHE_TTL_S", ge=0)
+    # Tenant-supplied URLs (notification webhooks) may reach loopback and private addresses:
+    # off by default (gateway.security.urls); on for tests, or receivers on your own network.
+    allow_private_webhooks: bool = Field(False, alias="ROUTERAI_ALLOW_PRIVATE_WEBHOOKS")
 
     # Semantic cache: threads of the embedding model per process (about cores / processes).
     cache_model_threads: int = Field(1, alias="ROUTERAI_CACHE_MODEL_THREADS", ge=1, le=16)
@@ -63,6 +66,13 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = Field(None, alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+
+    # Sign in with GitHub: enabled when both the client id and secret are set. The base
+    # URLs point elsewhere only in tests (a fake OAuth server) or for GitHub Enterprise.
+    github_client_id: str | None = Field(None, alias="ROUTERAI_GITHUB_CLIENT_ID")
+    github_client_secret: SecretStr | None = Field(None, alias="ROUTERAI_GITHUB_CLIENT_SECRET")
+    github_base_url: str = Field("https://github.com", alias="ROUTERAI_GITHUB_BASE_URL")
+    github_api_url: str = Field("https://api.github.com", alias="ROUTERAI_GITHUB_API_URL")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
@@ -91,6 +101,11 @@ class Settings(BaseSettings):
     def ollama_reachable(self) -> bool:
         """Whether an Ollama server is configured (or the sandbox stands in for one)."""
         return bool(self.ollama_base_url or self.sandbox_url)
+
+    @property
+    def github_oauth_enabled(self) -> bool:
+        """True when a GitHub OAuth app is configured (client id and secret)."""
+        return bool(self.github_client_id and self.github_client_secret)
 
     @property
     def sandbox_mode(self) -> bool:

@@ -54,12 +54,19 @@ class GatewayDispatcher:
 
 
 def gateway_transformer(
-    gateway: Starlette, prefixes: tuple[str, ...] = ()
+    gateway: Starlette, prefixes: tuple[str, ...] = (), *more: tuple[Starlette, tuple[str, ...]]
 ) -> Callable[[ASGIApp], ASGIApp]:
-    """An `api_transformer` for `rx.App` that puts `gateway` in front of Reflex."""
+    """An `api_transformer` for `rx.App` that puts `gateway` in front of Reflex.
+
+    `more` are further (app, prefixes) pairs dispatched the same way, after the
+    gateway: the web app's own HTTP routes (sign-in and sign-out).
+    """
 
     def transform(reflex_backend: ASGIApp) -> ASGIApp:
-        return GatewayDispatcher(gateway, reflex_backend, prefixes)
+        app = reflex_backend
+        for other, other_prefixes in reversed(more):
+            app = GatewayDispatcher(other, app, other_prefixes)
+        return GatewayDispatcher(gateway, app, prefixes)
 
     return transform
 

@@ -1,31 +1,74 @@
 """The RouterAI web app: marketing pages and dashboard, with the gateway mounted.
 
 This is the composition root of the web process. It builds the gateway once from
-the settings; `reflex run --env prod --single-port` then serves the pages, the
-Reflex event socket and the gateway's routes (/health, /v1/...) on one port.
+the settings, and the web app's services on the gateway's engine and Redis;
+`reflex run --env prod --single-port` then serves the pages, the Reflex event
+socket, the sign-in routes and the gateway's routes (/health, /v1/...) on one port.
 """
 
 import reflex as rx
 
 from gateway.api import create_app
 from gateway.settings import load_settings
+from routerai_app import backend
+from routerai_app.auth_routes import AUTH_PREFIXES, auth_app
 from routerai_app.gateway_mount import gateway_lifespan, gateway_transformer
-from routerai_app.pages import landing
+from routerai_app.housekeeping import pending_revocations_task
+from routerai_app.pages import docs, keys, landing, login, onboarding, overview, pricing, signup
+from routerai_app.state.auth import LoginState, SignupState
+from routerai_app.state.docs import DocsState
+from routerai_app.state.keys import KeysState
+from routerai_app.state.onboarding import OnboardingState
+from routerai_app.state.overview import OverviewState
+from routerai_app.state.session import SessionState
 
 # The OpenAI-compatible API's namespace: every path under it is the gateway's.
 GATEWAY_PREFIXES = ("/v1/",)
 
 settings = load_settings()
 gateway = create_app(settings)
+runtime = gateway.state.gateway
+services = backend.Services.build(settings, runtime.engine, runtime.redis)
+backend.install(services)
 
 app = rx.App(
-    api_transformer=gateway_transformer(gateway, GATEWAY_PREFIXES),
+    api_transformer=gateway_transformer(gateway, GATEWAY_PREFIXES, (auth_app(), AUTH_PREFIXES)),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    stylesheets=["/app.css"],
 )
 app.register_lifespan_task(gateway_lifespan(gateway))
+app.register_lifespan_task(pending_revocations_task(services.keys))
+
 app.add_page(
-    landing.landing_page(f"{settings.public_url.rstrip('/')}/v1"),
+    landing.landing_page(services.api_base_url),
     route="/",
     title=landing.TITLE,
     description=landing.DESCRIPTION,
+    on_load=SessionState.check,
 )
+app.add_page(
+    pricing.pricing_page(),
+    route="/pricing",
+    title=pricing.TITLE,
+    description=pricing.DESCRIPTION,
+    on_load=SessionState.check,
+)
+app.add_page(
+    docs.docs_page(),
+    route="/docs",
+    title=docs.TITLE,
+    description=docs.DESCRIPTION,
+    on_load=DocsState.load,
+)
+app.add_page(signup.signup_page(), route="/signup", title=signup.TITLE, on_load=SignupState.load)
+app.add_page(login.login_page(), route="/login", title=login.TITLE, on_load=LoginState.load)
+app.add_page(
+    onboarding.onboarding_page(),
+    route="/onboarding",
+    title=onboarding.TITLE,
+    on_load=OnboardingState.load,
+)
+app.add_page(
+    overview.overview_page(), route="/dashboard", title=overview.TITLE, on_load=OverviewState.load
+)
+app.add_page(keys.keys_page(), route="/dashboard/keys", title=keys.TITLE, on_load=KeysState.load)

@@ -8,11 +8,14 @@ from routerai_app.components.layout import CONTENT_WIDTH, plain_link
 
 def footer() -> rx.Component:
     links = rx.hstack(
-        plain_link("Pricing", href="#pricing", color=rx.color("gray", 11), size="2"),
+        plain_link("Pricing", href="/pricing", color=rx.color("gray", 11), size="2"),
+        plain_link("Docs", href="/docs", color=rx.color("gray", 11), size="2"),
+        plain_link("Log in", href="/login", color=rx.color("gray", 11), size="2"),
         plain_link(
             "API status", href="/health", color=rx.color("gray", 11), size="2", id="health-link"
         ),
         spacing="5",
+        wrap="wrap",
     )
     return rx.el.footer(
         rx.flex(

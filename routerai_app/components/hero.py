@@ -46,7 +46,7 @@ def hero(base_url: str) -> rx.Component:
         promise(),
         rx.text(PITCH, size=rx.breakpoints(initial="3", md="4"), color=rx.color("gray", 11)),
         rx.hstack(
-            link_button("Start free", "#pricing", size="4"),
+            link_button("Start free", "/signup", size="4"),
             link_button("See how it works", "#how-it-works", size="4", variant="outline"),
             spacing="3",
             wrap="wrap",

@@ -125,20 +125,31 @@ def contact_plan_card(plan: Plan) -> rx.Component:
     )
 
 
-def pricing() -> rx.Component:
+def plan_cards() -> rx.Component:
+    """Every plan as a card: self-serve plans in a grid, plans sold by contact below."""
     self_serve = [plan for plan in PLANS.values() if not plan.sold_by_contact]
     by_contact = [plan for plan in PLANS.values() if plan.sold_by_contact]
-    return section(
-        section_heading(
-            "Pricing",
-            "Pay less than you save",
-            "Start free. Upgrade when the savings show up on your bill.",
-        ),
+    return rx.box(
         rx.grid(
             *(plan_card(plan) for plan in self_serve),
             columns=rx.breakpoints(initial="1", sm="2", lg="4"),
             gap="1.25rem",
         ),
         rx.box(*(contact_plan_card(plan) for plan in by_contact), margin_top="1.25rem"),
+    )
+
+
+def pricing() -> rx.Component:
+    return section(
+        section_heading(
+            "Pricing",
+            "Pay less than you save",
+            "Start free. Upgrade when the savings show up on your bill.",
+        ),
+        plan_cards(),
+        rx.center(
+            link_button("Compare every plan", "/pricing", size="3", variant="soft"),
+            margin_top="2rem",
+        ),
         section_id="pricing",
     )

@@ -1,8 +1,9 @@
-"""Fixtures for browser tests: the real web app on one port, and headless Chromium.
+"""Fixtures for browser tests: the real product on one port, and headless Chromium.
 
-The web app is started once per session with `reflex run --env prod --single-port`
-on a free port, with its database and data directory in a temporary folder.
-Chromium is Debian's (`/usr/bin/chromium`); Playwright cannot download its own here.
+The product (web app, ingest worker, sandbox) starts once per session against a fresh
+PostgreSQL database and Redis database 2 (see `server.py`), with GitHub sign-in pointed
+at a fake GitHub on 127.0.0.1. Chromium is Debian's (`/usr/bin/chromium`); Playwright
+cannot download its own here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -18,11 +20,16 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Request,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
-from tests.e2e.server import REPO_ROOT, WebServer
+from tests.auth.fake_github import CLIENT_ID, CLIENT_SECRET, FakeGitHub
+from tests.e2e.server import REPO_ROOT, Stack
+from tests.fixtures.db import PostgresServer
+from tests.fixtures.servers import serve_in_thread
 
 ColorScheme = Literal["light", "dark"]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -34,6 +41,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Assertions wait for the page up to this long: generous, because other test runs may
+# share the machine's two cores. Time limits the product promises are asserted explicitly.
+expect.set_options(timeout=10_000)
+DESKTOP = (1280, 800)
+PHONE = (390, 844)
 
 
 @contextmanager
@@ -48,17 +60,44 @@ def live_output(config: pytest.Config) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def web_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
-    """Base URL of the running web app; pages and gateway routes share it."""
-    server = WebServer.start(
-        tmp_path_factory.mktemp("web-data"), ARTIFACTS_DIR / "logs" / "reflex-run.log"
+def fake_github() -> Iterator[tuple[FakeGitHub, str]]:
+    """A fake GitHub OAuth server on 127.0.0.1, and its base URL."""
+    fake = FakeGitHub()
+    with serve_in_thread(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
+    postgres_server: PostgresServer,
+    fake_github: tuple[FakeGitHub, str],
+) -> Iterator[Stack]:
+    _, github_url = fake_github
+    running = Stack.start(
+        data_dir=tmp_path_factory.mktemp("web-data"),
+        log_dir=ARTIFACTS_DIR / "logs",
+        database_url=postgres_server.create_database("e2e"),
+        extra_env={
+            "ROUTERAI_GITHUB_CLIENT_ID": CLIENT_ID,
+            "ROUTERAI_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
+            "ROUTERAI_GITHUB_BASE_URL": github_url,
+            "ROUTERAI_GITHUB_API_URL": github_url,
+        },
     )
     try:
         with live_output(pytestconfig):
-            server.wait_until_ready()
-        yield server.base_url
+            running.wait_until_ready()
+        yield running
     finally:
-        server.stop()
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def web_url(stack: Stack) -> str:
+    """Base URL of the running web app; pages and gateway routes share it."""
+    return stack.base_url
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +110,24 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
 class WatchedPage:
-    """A page that records console errors and uncaught page errors."""
+    """A page that records console errors, uncaught page errors, and any request that
+    leaves this machine (every page must work offline: no CDN fonts or scripts)."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
         self.errors: list[str] = []
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("request", self._on_request)
+
+    def _on_request(self, request: Request) -> None:
+        url = urlsplit(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.hostname not in LOCAL_HOSTS:
+            self.errors.append(f"external request: {request.url}")
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -90,12 +139,16 @@ OpenPage = Callable[..., WatchedPage]
 
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """Open a fresh browser context with the given viewport and color scheme."""
+    """Open a fresh browser context (its own cookies) with a viewport and color scheme."""
     contexts: list[BrowserContext] = []
 
     def open_(width: int, height: int, color_scheme: ColorScheme = "light") -> WatchedPage:
         viewport: ViewportSize = {"width": width, "height": height}
-        context = browser.new_context(viewport=viewport, color_scheme=color_scheme)
+        context = browser.new_context(
+            viewport=viewport,
+            color_scheme=color_scheme,
+            permissions=["clipboard-read", "clipboard-write"],
+        )
         contexts.append(context)
         return WatchedPage(context.new_page())
 

@@ -1,0 +1,1 @@
+"""Reflex states: one module per page, on top of the shared `SessionState`."""

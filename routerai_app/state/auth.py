@@ -1,0 +1,116 @@
+"""The sign-in and sign-up forms.
+
+On success the handler creates the server-side session, then sends the browser to
+`/auth/session` with a single-use hand-off code: only that HTTP response can set the
+HttpOnly cookie. Failures show one message and leave the form as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from gateway.auth.accounts import SignUpError
+from routerai_app.auth_routes import safe_next
+from routerai_app.backend import services
+from routerai_app.state.session import SessionState
+
+LOGIN_ERRORS = {
+    "expired": "That sign-in link expired. Please log in again.",
+    "github": "Signing in with GitHub did not complete. Please try again.",
+    "github_conflict": "An account with your GitHub email already exists. "
+    "Log in with your password.",
+}
+
+
+def _hand_off(code: str, next_path: str) -> rx.event.EventSpec:
+    url = "/auth/session?" + urlencode({"code": code, "next": next_path})
+    return rx.call_script(f"window.location.replace({json.dumps(url)})")
+
+
+class LoginState(rx.State):
+    error: str = ""
+    notice: str = ""
+    loading: bool = False
+    next_path: str = "/dashboard"
+    github_enabled: bool = False
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        params = self.router.url.query_parameters
+        self.error = LOGIN_ERRORS.get(params.get("error", ""), "")
+        self.notice = "You have been signed out." if params.get("signed_out") else ""
+        self.next_path = safe_next(params.get("next"))
+        self.github_enabled = services().github is not None
+        self.loading = False
+        session = await self.get_state(SessionState)
+        if await session._ensure_viewer() is not None:
+            return rx.redirect(self.next_path, replace=True)
+        return None
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.loading = True
+        self.error = self.notice = ""
+        yield None
+        result = await services().auth.log_in(
+            str(form.get("email", "")),
+            str(form.get("password", "")),
+            self.router.session.client_ip,
+        )
+        if result.token is None:
+            self.error = result.error or "Sign-in failed."
+            self.loading = False
+            return
+        code = await services().auth.sessions.issue_handoff(result.token)
+        yield _hand_off(code, self.next_path)
+
+
+class SignupState(rx.State):
+    field_errors: dict[str, str] = {}
+    error: str = ""
+    loading: bool = False
+    plan: str = ""
+    github_enabled: bool = False
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        self.plan = self.router.url.query_parameters.get("plan", "")
+        self.field_errors = {}
+        self.error = ""
+        self.loading = False
+        self.github_enabled = services().github is not None
+        session = await self.get_state(SessionState)
+        if await session._ensure_viewer() is not None:
+            return rx.redirect("/dashboard", replace=True)
+        return None
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.loading = True
+        self.field_errors = {}
+        self.error = ""
+        yield None
+        try:
+            created, token = await services().auth.sign_up(
+                str(form.get("email", "")),
+                str(form.get("password", "")),
+                str(form.get("org_name", "")),
+                self.router.session.client_ip,
+            )
+        except SignUpError as exc:
+            if exc.field == "form":
+                self.error = exc.message
+            else:
+                self.field_errors = {exc.field: exc.message}
+            self.loading = False
+            return
+        session = await self.get_state(SessionState)
+        session.org_id = str(created.org_id)
+        session.revealed_key = created.api_key
+        code = await services().auth.sessions.issue_handoff(token)
+        yield _hand_off(code, "/onboarding")

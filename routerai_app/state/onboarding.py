@@ -1,0 +1,75 @@
+"""Onboarding: name an organization (GitHub newcomers), then the first key, shown once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import reflex as rx
+
+from gateway.auth.accounts import SignUpError
+from gateway.dashboard.snippets import quickstart
+from routerai_app.backend import services
+from routerai_app.state.session import SessionState
+
+
+class OnboardingState(SessionState):
+    loading: bool = True
+    creating: bool = False
+    error: str = ""
+    api_base_url: str = ""
+    new_requested: bool = False
+
+    @rx.var
+    def needs_org(self) -> bool:
+        return self.signed_in and (not self.org_id or self.new_requested) and not self.revealed_key
+
+    @rx.var
+    def snippets(self) -> list[dict[str, str]]:
+        return [
+            {"language": s.language, "label": s.label, "install": s.install, "code": s.code}
+            for s in quickstart(self.api_base_url, self.revealed_key or None)
+        ]
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        self.api_base_url = services().api_base_url
+        self.new_requested = self.router.url.query_parameters.get("new") == "1"
+        self.error = ""
+        viewer = await self._ensure_viewer()
+        self.loading = False
+        if viewer is None:
+            return self._login_redirect()
+        return None
+
+    @rx.event
+    async def create_org(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        token = self._session_token()
+        if token is None:
+            yield self._login_redirect()
+            return
+        self.creating = True
+        self.error = ""
+        yield None
+        try:
+            created = await services().auth.create_organization(
+                token, str(form.get("org_name", ""))
+            )
+        except SignUpError as exc:
+            self.error = exc.message
+            self.creating = False
+            return
+        except PermissionError:
+            self.creating = False
+            yield self._login_redirect()
+            return
+        self.new_requested = False
+        self.org_id = str(created.org_id)
+        await self._ensure_viewer()
+        self.revealed_key = created.api_key
+        self.creating = False
+
+    @rx.event
+    def finish(self) -> rx.event.EventSpec:
+        self.revealed_key = ""
+        return rx.redirect("/dashboard")

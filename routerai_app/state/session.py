@@ -1,0 +1,133 @@
+"""Who is signed in, in this browser tab, and which organization they are looking at.
+
+The session itself lives server-side (`gateway.auth.sessions`); this state holds only
+what the shell shows. Every dashboard page's loader calls `_ensure_viewer`, which reads
+the HttpOnly cookie from the event connection's headers and asks the auth service;
+without a live session the visitor is sent to /login.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from gateway.auth.permissions import Action, allows
+from gateway.auth.service import Access, Viewer
+from routerai_app.backend import services
+from routerai_app.cookies import cookie_value
+
+
+class SessionState(rx.State):
+    """The signed-in user and current organization, as the shell shows them."""
+
+    signed_in: bool = False
+    user_email: str = ""
+    user_name: str = ""
+    org_id: str = ""
+    org_name: str = ""
+    org_slug: str = ""
+    org_plan: str = ""
+    role: str = ""
+    orgs: list[dict[str, str]] = []
+    # The last API key shown once in this tab (after sign-up, creation or rotation),
+    # until the user dismisses it. Never stored anywhere else.
+    revealed_key: str = ""
+    sandbox_mode: bool = False
+
+    @rx.var
+    def can_manage_keys(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.MANAGE_KEYS)
+
+    @rx.var
+    def initials(self) -> str:
+        source = self.user_name or self.user_email
+        parts = [p for p in source.replace("@", " ").replace(".", " ").split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    @rx.var
+    def plan_label(self) -> str:
+        return f"{self.org_plan.capitalize()} plan" if self.org_plan else ""
+
+    def _session_token(self) -> str | None:
+        return cookie_value(self.router.headers.cookie)
+
+    def _current_org(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.org_id) if self.org_id else None
+        except ValueError:
+            return None
+
+    async def _ensure_viewer(self) -> Viewer | None:
+        """Refresh the shell's user and organization from the server-side session."""
+        viewer = await services().auth.viewer(self._session_token(), self._current_org())
+        self._apply(viewer)
+        return viewer
+
+    async def _access(self) -> Access | None:
+        """The session's role in this tab's organization, checked now."""
+        org_id = self._current_org()
+        if org_id is None:
+            return None
+        return await services().auth.access(self._session_token(), org_id)
+
+    def _apply(self, viewer: Viewer | None) -> None:
+        self.sandbox_mode = services().settings.sandbox_mode
+        if viewer is None:
+            self._sign_out_locally()
+            return
+        self.signed_in = True
+        self.user_email = viewer.email
+        self.user_name = viewer.display_name
+        self.orgs = [
+            {"id": str(o.org_id), "name": o.name, "role": o.role.value, "plan": o.plan}
+            for o in viewer.organizations
+        ]
+        current = viewer.current
+        if current is None:
+            self.org_id = self.org_name = self.org_slug = self.org_plan = self.role = ""
+            return
+        if self.org_id and str(current.org_id) != self.org_id:
+            self.revealed_key = ""  # a key belongs to the organization it was made in
+        self.org_id = str(current.org_id)
+        self.org_name = current.name
+        self.org_slug = current.slug
+        self.org_plan = current.plan
+        self.role = current.role.value
+
+    def _sign_out_locally(self) -> None:
+        self.signed_in = False
+        self.user_email = self.user_name = ""
+        self.org_id = self.org_name = self.org_slug = self.org_plan = self.role = ""
+        self.orgs = []
+        self.revealed_key = ""
+
+    def _login_redirect(self) -> rx.event.EventSpec:
+        path = self.router.url.path.rstrip("/") or "/dashboard"
+        return rx.redirect(f"/login?next={path}", replace=True)
+
+    @rx.event
+    async def switch_org(self, org_id: str) -> rx.event.EventSpec | None:
+        """Show another of the user's organizations (it also opens in new tabs)."""
+        token = self._session_token()
+        try:
+            target = uuid.UUID(org_id)
+        except ValueError:
+            return None
+        if token is None:
+            return self._login_redirect()
+        viewer = await services().auth.switch_organization(token, target)
+        if viewer is None:
+            self._sign_out_locally()
+            return self._login_redirect()
+        self._apply(viewer)
+        return rx.call_script("window.location.reload()")
+
+    @rx.event
+    async def check(self) -> None:
+        """Find out whether the visitor is signed in, without sending them anywhere."""
+        await self._ensure_viewer()
+
+    @rx.event
+    def dismiss_key(self) -> None:
+        self.revealed_key = ""
