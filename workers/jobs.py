@@ -24,6 +24,7 @@ from gateway.analytics.retention import purge_expired_logs
 from gateway.analytics.rollup import pairs_for, rollup_dirty
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session
+from gateway.security.http import guarded_client
 from workers.context import JobContext, job_context
 from workers.queues import enqueue_alert_delivery
 
@@ -64,7 +65,9 @@ def deliver_budget_alert(alert_id: int, org_id: str) -> str:
 def deliver_budget_alert_with(
     ctx: JobContext, alert_id: int, org_id: str, http: httpx.Client | None = None
 ) -> str:
-    with httpx.Client() if http is None else nullcontext(http) as client:
+    allow_private = ctx.settings.allow_private_webhooks
+    sender = guarded_client(allow_private=allow_private) if http is None else nullcontext(http)
+    with sender as client:
         outcome = webhooks.deliver_budget_alert(
             ctx.engine,
             client,
@@ -72,6 +75,7 @@ def deliver_budget_alert_with(
             org_id=uuid.UUID(org_id),
             secret_key=ctx.settings.secret_key.get_secret_value(),
             now=ctx.now(),
+            allow_private=allow_private,
         )
     return outcome.value
 

@@ -10,6 +10,12 @@ it with `verify_signature` (or the same three lines in any language) and dedupe 
 A delivery that fails (transport error or non-2xx) counts its attempt and raises
 `WebhookDeliveryError`; the caller retries it with back-off. A delivered alert is never
 sent again.
+
+The URL is the tenant's, so it is checked before anything is sent
+(`gateway.security.urls.check_outbound_url`): one that reaches a loopback, private,
+link-local or metadata address is refused (`Outcome.BLOCKED`, never retried) unless
+`allow_private` (the `ROUTERAI_ALLOW_PRIVATE_WEBHOOKS` setting). Pass an `http` client from
+`gateway.security.http.guarded_client` so that redirects and DNS rebinding are refused too.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from gateway.billing.plans import get_plan
 from gateway.db.enums import BudgetKind
 from gateway.db.models import BudgetAlert, Organization
 from gateway.db.sessions import system_session, tenant_session
+from gateway.security.urls import UnresolvableHost, UnsafeURL, check_outbound_url
 
 SIGNATURE_HEADER = "RouterAI-Signature"
 EVENT_ID_HEADER = "RouterAI-Event-Id"
@@ -49,6 +56,7 @@ class Outcome(StrEnum):
     ALREADY_DELIVERED = "already_delivered"
     NOT_SUBSCRIBED = "not_subscribed"  # no webhook, or a plan without budget alerts
     GONE = "gone"  # the alert (or its organization) no longer exists
+    BLOCKED = "blocked"  # the webhook's address is one RouterAI must not reach
 
 
 def webhook_secret(secret_key: str, org_id: uuid.UUID | str) -> str:
@@ -113,11 +121,20 @@ def deliver_budget_alert(
     org_id: uuid.UUID,
     secret_key: str,
     now: datetime,
+    allow_private: bool = False,
 ) -> Outcome:
     """POST the alert to the organization's webhook once; raises WebhookDeliveryError to retry."""
     delivery, outcome = _prepare(engine, alert_id=alert_id, org_id=org_id)
     if delivery is None:
         return outcome
+    try:
+        check_outbound_url(delivery.url, allow_private=allow_private)
+    except UnresolvableHost:
+        _record_attempt(engine, alert_id=alert_id, org_id=org_id, delivered_at=None)
+        raise WebhookDeliveryError("the webhook's host could not be resolved") from None
+    except UnsafeURL:
+        _record_attempt(engine, alert_id=alert_id, org_id=org_id, delivered_at=None)
+        return Outcome.BLOCKED
     body = delivery.body
     headers = {
         "content-type": "application/json",

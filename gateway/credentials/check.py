@@ -7,11 +7,17 @@ HTTP status, or None when the provider could not be reached. The verdict is pure
     2xx, 429        the key authenticated (429: it did, then got throttled)   → accepted
     401, 403        the provider refused the key                              → CredentialRejected
     anything else   no verdict (unreachable, 5xx, an unexpected status)       → CredentialUnverified
+
+A probe that would reach an address RouterAI must not (a tenant-supplied base URL on
+loopback, a private network or a metadata endpoint) raises `UnsafeURL` instead of sending;
+that is `CredentialAddressRefused`. `gateway.security.probe.guarded_probe` builds such a probe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+
+from gateway.security.urls import UnsafeURL
 
 ProbeCall = Callable[[str, str], Awaitable[int | None]]
 """(provider, secret) → the HTTP status of the provider's cheap authenticated call, or None."""
@@ -38,6 +44,14 @@ class CredentialUnverified(RuntimeError):
         self.status = status
 
 
+class CredentialAddressRefused(ValueError):
+    """The provider's address is one RouterAI must not reach: nothing was sent or stored."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(f"{provider}'s address is not allowed: {reason}")
+        self.provider = provider
+
+
 def verdict(provider: str, status: int | None) -> None:
     """Raise unless `status` says the provider accepted the key."""
     if status is not None and (200 <= status < 300 or status == 429):
@@ -48,5 +62,10 @@ def verdict(provider: str, status: int | None) -> None:
 
 
 async def check_credential(provider: str, secret: str, *, call: ProbeCall) -> None:
-    """Ask the provider about `secret`; raise CredentialRejected / CredentialUnverified."""
-    verdict(provider, await call(provider, secret))
+    """Ask the provider about `secret`; raise CredentialRejected / CredentialUnverified /
+    CredentialAddressRefused."""
+    try:
+        status = await call(provider, secret)
+    except UnsafeURL as exc:
+        raise CredentialAddressRefused(provider, str(exc)) from None
+    verdict(provider, status)

@@ -38,6 +38,7 @@ def worker_settings(engine: Engine, redis_url: str) -> Settings:
         DATABASE_URL=engine.url.render_as_string(hide_password=False),
         REDIS_URL=redis_url,
         ROUTERAI_ENV="test",
+        ROUTERAI_ALLOW_PRIVATE_WEBHOOKS=True,  # webhook receivers listen on 127.0.0.1
     )
 
 
