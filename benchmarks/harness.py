@@ -119,7 +119,7 @@ def seed_tenant(database_url: str) -> str:
     engine = make_engine(database_url)
     with system_session(engine) as session:
         org = create_organization(session, name="Bench", plan="enterprise")
-        org.rpm_limit = org.tpm_limit = 10**12
+        org.rpm_limit = org.tpm_limit = 2_000_000_000  # the INTEGER columns' ceiling
         session.add(org)
     with tenant_session(engine, org.id) as session:
         _, key = create_api_key(session, org=org, name="bench", environment="prod")

@@ -9,6 +9,7 @@
     ├── NotFound                       404     invalid_request_error   model_not_found ...
     ├── RateLimited                    429     requests / tokens       rate_limit_exceeded
     ├── QuotaExceeded                  429     insufficient_quota      insufficient_quota
+    ├── ServiceUnavailable             503     server_error            service_unavailable
     └── UpstreamError                  502     upstream_error          upstream_error
         ├── UpstreamUnavailable        503     upstream_error          upstream_unavailable
         └── UpstreamTimeout            504     upstream_error          upstream_timeout
@@ -100,6 +101,14 @@ class QuotaExceeded(GatewayError):
     status = 429
     type = "insufficient_quota"
     code = "insufficient_quota"
+
+
+class ServiceUnavailable(GatewayError):
+    """RouterAI's own Redis or database is unreachable: retry shortly (fails closed)."""
+
+    status = 503
+    type = "server_error"
+    code = "service_unavailable"
 
 
 class UpstreamError(GatewayError):

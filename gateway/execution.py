@@ -11,10 +11,13 @@ the first content reaches the client; after that a break is the relay's to repor
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
+
+from redis.exceptions import RedisError
 
 from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from gateway.providers.base import ProviderAdapter, StreamTranslator
@@ -23,6 +26,7 @@ from gateway.providers.transport import Transport
 from gateway.routing.selection import Candidate
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Gate(Protocol):
@@ -164,9 +168,13 @@ class Executor:
         return (await self.run(candidates, attempts, attempt))[1]
 
     async def _report(self, candidate: Candidate, status: int | None, began: float) -> None:
-        await self.gate.report(
-            candidate, status=status, latency_ms=(time.perf_counter() - began) * 1000
-        )
+        """Feed breakers and health; losing that bookkeeping must not lose the answer."""
+        try:
+            await self.gate.report(
+                candidate, status=status, latency_ms=(time.perf_counter() - began) * 1000
+            )
+        except RedisError:
+            log.warning("breaker and health update for %s lost: Redis unreachable", candidate.label)
 
 
 async def _close(lines: AsyncIterator[bytes]) -> None:

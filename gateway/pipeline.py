@@ -17,12 +17,15 @@ fields of it. Stages raise `GatewayError`s; the API renders them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.budget.admission import (
@@ -53,6 +56,8 @@ from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
 from gateway.tokens import count_chat_prompt, count_embedding_input
 from gateway.usage import UsageRecorder, usage_record
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -336,12 +341,24 @@ class Pipeline:
             return
         record = usage_record(ctx)
         admitted = ctx.admitted
-        if ctx.admission is not None and admitted is not None and admitted.admitted:
-            usage = ctx.usage or Usage(0, 0)
-            settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
-            await self.admission.settle(settlement, record)
-        else:
-            await self.recorder.append(record)
+        if ctx.admission is None or admitted is None or not admitted.admitted:
+            with suppress(RedisConnectionError):  # a refusal's record is best effort
+                await self.recorder.append(record)
+            return
+        usage = ctx.usage or Usage(0, 0)
+        settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
+        for delay in SETTLE_RETRIES_S:  # money: keep trying while Redis refuses connections
+            await asyncio.sleep(delay)
+            try:
+                await self.admission.settle(settlement, record)
+                return
+            except RedisConnectionError:  # refused before anything ran: safe to resend
+                continue
+        log.error(
+            "usage record of %s lost: Redis unreachable for %.0f s",
+            ctx.request_id,
+            sum(SETTLE_RETRIES_S),
+        )
 
     def finish_later(self, ctx: RequestContext) -> None:
         """Finish in a task of its own: it must complete even if the caller is cancelled."""
@@ -372,6 +389,11 @@ class Pipeline:
             cost_micro=ctx.cost_micro,
             cache=ctx.cache_status,
         )
+
+
+SETTLE_RETRIES_S = (0, 0.2, 0.5, 1, 2, 4, 8)
+"""Waits before each attempt to settle while Redis refuses connections (then the record is
+logged as lost; the reservation expires on its own after 30 minutes)."""
 
 
 class InvalidStreamEnd(GatewayError):

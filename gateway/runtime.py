@@ -51,7 +51,9 @@ class Gateway:
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
         redis_url, embedded = resolve_redis_url(settings)
-        redis = aioredis.Redis.from_url(redis_url, max_connections=256)
+        # A blocking pool waits for a free connection under bursts instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=256, timeout=5)
+        redis = aioredis.Redis(connection_pool=pool)
         engine = make_engine(settings.resolved_database_url)
         transport = Transport(
             connect_timeout_s=settings.upstream_connect_timeout_s,

@@ -73,9 +73,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             f"Unknown path: {request.method} {request.url.path}", code="unknown_url"
         )
     else:
-        error = GatewayError(exc.detail or "HTTP error", code=None)
+        error = GatewayError(exc.detail or "HTTP error")
         error.status = exc.status_code
         error.type = "invalid_request_error"
+        error.code = "method_not_allowed" if exc.status_code == 405 else "http_error"
     return _render(error, exc.headers)
 
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from gateway.api.responses import error_response, gateway_headers, json_response
 from gateway.api.validation import parse_json_object
-from gateway.errors import GatewayError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gateway.errors import (
+    GatewayError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 from gateway.pipeline import Pipeline
 from gateway.providers.base import ChatResult
 from gateway.request import RequestContext
@@ -33,8 +43,9 @@ class GatewayRoutes:
         if isinstance(ctx, Response):
             return ctx
         try:
-            await self.pipeline.admit_chat(ctx)
-            answer = await self.pipeline.answer_chat(ctx)
+            with _data_stores():
+                await self.pipeline.admit_chat(ctx)
+                answer = await self.pipeline.answer_chat(ctx)
         except GatewayError as exc:
             return self._failed(ctx, exc)
         if not isinstance(answer, ChatResult):
@@ -55,8 +66,9 @@ class GatewayRoutes:
         if isinstance(ctx, Response):
             return ctx
         try:
-            await self.pipeline.admit_embeddings(ctx)
-            result = await self.pipeline.execute_embeddings(ctx)
+            with _data_stores():
+                await self.pipeline.admit_embeddings(ctx)
+                result = await self.pipeline.execute_embeddings(ctx)
         except GatewayError as exc:
             return self._failed(ctx, exc)
         return Response(
@@ -69,7 +81,8 @@ class GatewayRoutes:
     async def list_models(self, request: Request) -> Response:
         ctx = _new_context(request, "models", b"")
         try:
-            entries = await self._model_entries(ctx)
+            with _data_stores():
+                entries = await self._model_entries(ctx)
         except GatewayError as exc:
             return error_response(exc, ctx)
         return json_response({"object": "list", "data": entries}, ctx)
@@ -78,7 +91,9 @@ class GatewayRoutes:
         ctx = _new_context(request, "models", b"")
         wanted = request.path_params["model"]
         try:
-            for entry in await self._model_entries(ctx):
+            with _data_stores():
+                entries = await self._model_entries(ctx)
+            for entry in entries:
                 if entry["id"] == wanted:
                     return json_response(entry, ctx)
             raise NotFound(
@@ -148,6 +163,18 @@ class GatewayRoutes:
         response = error_response(exc, ctx)
         response.background = BackgroundTask(self.pipeline.fail, ctx, exc)
         return response
+
+
+@contextmanager
+def _data_stores() -> Iterator[None]:
+    """RouterAI's own Redis or database unreachable: a retryable 503, failing closed."""
+    try:
+        yield
+    except (RedisError, SQLAlchemyError):
+        raise ServiceUnavailable(
+            "RouterAI cannot reach its own data stores right now; please retry in a few seconds.",
+            headers={"retry-after": "2"},
+        ) from None
 
 
 def new_request_id() -> str:

@@ -47,7 +47,7 @@ class OpenAICompatible:
         return ChatResult(raw, usage_from(data.get("usage")), data.get("model"))
 
     def stream_translator(self, *, include_usage: bool = False) -> OpenAIStreamTranslator:
-        return OpenAIStreamTranslator(include_usage)
+        return OpenAIStreamTranslator(include_usage, self.name)
 
     def embeddings_request(
         self, body: dict[str, Any], model_id: str, api_key: str
@@ -69,8 +69,9 @@ class OpenAIStreamTranslator:
     not count), and the usage chunk: the rest pass through as bytes.
     """
 
-    def __init__(self, include_usage: bool) -> None:
+    def __init__(self, include_usage: bool, provider: str = "the provider") -> None:
         self._include_usage = include_usage
+        self.provider = provider
         self.usage: Usage | None = None
         self.finished = False
         self.content_sent = False
@@ -84,6 +85,11 @@ class OpenAIStreamTranslator:
             return []
         if payload.startswith(b'{"error"'):
             raise _stream_error(payload)
+        if not (payload.startswith(b"{") and payload.endswith(b"}")):  # cheap: no parse
+            raise UpstreamError(
+                f"{self.provider} sent a stream chunk RouterAI could not read",
+                code="upstream_invalid_response",
+            )
         if b'"usage"' in payload:
             return self._usage_chunk(payload)
         if not self.content_sent:

@@ -115,8 +115,9 @@ def upstream_status_error(provider: str, status: int, body: bytes) -> GatewayErr
     """Map an upstream's non-2xx answer to the error the client should see."""
     reason = _upstream_message(body) or f"HTTP {status}"
     if status in (401, 403):
+        # The provider's own message may echo (part of) the key: never relay it.
         return UpstreamError(
-            f"{provider} refused the credential RouterAI used: {reason}",
+            f"{provider} refused the credential RouterAI used (HTTP {status})",
             code="upstream_auth_failed",
         )
     if status == 404:

@@ -285,11 +285,6 @@ def test_mistyped_nested_parts_are_400_not_500(
     ledger.add("hostile", inputs=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug: gateway/api/app.py renders a 405 (and any non-404 HTTPException) with "
-    "code 'internal_error', since GatewayError keeps its class code when given code=None",
-)
 def test_a_wrong_method_is_not_called_an_internal_error(hostile: httpx.Client) -> None:
     error = assert_openai_4xx(hostile.get("/v1/chat/completions"), 405)
     assert error["code"] != "internal_error"

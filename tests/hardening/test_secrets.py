@@ -324,12 +324,6 @@ def test_keys_are_stored_hashed_and_provider_keys_encrypted_to_their_organizatio
     ledger.add("isolation", attempts=refused, refused=refused)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/providers/transport.py relays an upstream's refusal message verbatim: when "
-    "a provider refuses the platform's key, every tenant reads the provider's masked echo of it "
-    "(e.g. 'Incorrect API key provided: sk-proj-AbCd***wxyz')",
-)
 def test_a_provider_refusing_a_key_does_not_relay_its_echo_of_the_key() -> None:
     echo = b'{"error": {"message": "Incorrect API key provided: sk-proj-AbCd***wxyz."}}'
     error = upstream_status_error("openai", 401, echo)
