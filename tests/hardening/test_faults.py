@@ -143,7 +143,8 @@ def test_a_request_in_flight_when_redis_goes_down_is_answered_and_recorded(
         sandbox.arm_fault("openai", "latency=1500", count=1)
         answering = threading.Thread(target=lambda: outcomes.append(send(http, tenant, "stream")))
         answering.start()
-        wait_for(lambda: sandbox.recent("openai"), timeout_s=30)  # admitted, now upstream
+        # Admitted and now upstream: the sandbox has seen it (after the first request).
+        wait_for(lambda: len(sandbox.recent("openai")) >= 2, timeout_s=30)
         redis_server.stop()
         answering.join(timeout=60)
         # Redis comes back within the gateway's settle retries (about 16 s; past them the
