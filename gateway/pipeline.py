@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from functools import partial
 from typing import Any
@@ -28,6 +28,7 @@ import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.api.validation import validate_chat, validate_embeddings
+from gateway.background import BackgroundTasks
 from gateway.budget.admission import (
     AdmissionStore,
     Limits,
@@ -85,7 +86,7 @@ class Pipeline:
         self.metrics = metrics
         self.cache = cache
         self.clock = clock
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("finishing a request")
 
     # -- stages 1-3 -------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class Pipeline:
     def _cache_later(self, ctx: RequestContext, body: bytes | None) -> None:
         """Fill the cache with a complete, successful answer, off the response path."""
         if self.cache is not None and ctx.cache_request is not None and body is not None:
-            self._spawn(self.cache.store(ctx.cache_request, body, ctx.cost_micro))
+            self._background.spawn(self.cache.store(ctx.cache_request, body, ctx.cost_micro))
 
     async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
         encoding = str(ctx.body.get("encoding_format") or "float")
@@ -362,17 +363,11 @@ class Pipeline:
 
     def finish_later(self, ctx: RequestContext) -> None:
         """Finish in a task of its own: it must complete even if the caller is cancelled."""
-        self._spawn(self.finish(ctx))
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(self.finish(ctx))
 
     async def drain(self) -> None:
-        """Wait for background settlements (on shutdown)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait for background settlements and cache fills (on shutdown)."""
+        await self._background.drain()
 
     def _observe(self, ctx: RequestContext) -> None:
         usage = ctx.usage or Usage(0, 0)

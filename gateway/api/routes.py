@@ -79,7 +79,7 @@ class GatewayRoutes:
         )
 
     async def list_models(self, request: Request) -> Response:
-        ctx = _new_context(request, "models", b"")
+        ctx = _new_context(request, "models")
         try:
             with _data_stores():
                 entries = await self._model_entries(ctx)
@@ -88,7 +88,7 @@ class GatewayRoutes:
         return json_response({"object": "list", "data": entries}, ctx)
 
     async def retrieve_model(self, request: Request) -> Response:
-        ctx = _new_context(request, "models", b"")
+        ctx = _new_context(request, "models")
         wanted = request.path_params["model"]
         try:
             with _data_stores():
@@ -133,15 +133,14 @@ class GatewayRoutes:
 
     async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
         """Read and parse the body within the size limit; errors become responses."""
-        ctx = _new_context(request, endpoint, b"")
+        ctx = _new_context(request, endpoint)
         try:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in _JSON_TYPES:
                 raise UnsupportedMediaType(
                     f"Unsupported Content-Type {media!r}: send application/json."
                 )
-            ctx.raw_body = await self._read_body(request)
-            ctx.body = parse_json_object(ctx.raw_body)
+            ctx.body = parse_json_object(await self._read_body(request))
         except GatewayError as exc:
             return error_response(exc, ctx)
         return ctx
@@ -181,13 +180,12 @@ def new_request_id() -> str:
     return f"req_{secrets.token_hex(12)}"
 
 
-def _new_context(request: Request, endpoint: str, body: bytes) -> RequestContext:
+def _new_context(request: Request, endpoint: str) -> RequestContext:
     return RequestContext(
         headers=request.headers,
         request_id=new_request_id(),
         endpoint=endpoint,
         authorization=request.headers.get("authorization"),
-        raw_body=body,
     )
 
 

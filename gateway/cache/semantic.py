@@ -26,6 +26,7 @@ import numpy as np
 import orjson
 import redis.asyncio as aioredis
 
+from gateway.background import BackgroundTasks
 from gateway.cache.embedder import Embedder
 from gateway.cache.index import (
     IndexRegistry,
@@ -122,7 +123,7 @@ class SemanticCache:
         self._embedder_for = _resolver(embedder)
         self.indexes = IndexRegistry(self.config.max_loaded_rows)
         self._loading: dict[tuple[str, str, str], asyncio.Future[ScopeIndex]] = {}
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("cache bookkeeping")
         self._memo: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
         self._clock = clock
 
@@ -322,8 +323,7 @@ class SemanticCache:
 
     async def drain(self) -> None:
         """Wait for background stat updates (tests, shutdown)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self._background.drain()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -355,14 +355,7 @@ class SemanticCache:
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         """Stats and LRU touches run after the answer; their failure costs a count, no more."""
-        task = asyncio.get_running_loop().create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("cache bookkeeping failed: %r", task.exception())
+        self._background.spawn(work)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
