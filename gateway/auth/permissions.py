@@ -1,11 +1,14 @@
 """What each member role may do in its organization. Pure.
 
-Viewers see everything the dashboard shows but change nothing; members and above
-manage API keys.
+Viewers read everything the dashboard shows but change nothing; members use the
+product (API keys, benchmarks); admins configure it (routing, provider keys, cache,
+budgets, members); owners also handle billing and may delete the organization.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.db.enums import MemberRole
@@ -14,14 +17,31 @@ from gateway.db.enums import MemberRole
 class Action(StrEnum):
     VIEW = "view"
     MANAGE_KEYS = "manage_keys"
+    RUN_BENCHMARKS = "run_benchmarks"
+    CONFIGURE = "configure"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_BILLING = "manage_billing"
+    DELETE_ORGANIZATION = "delete_organization"
 
 
+_VIEWER = frozenset({Action.VIEW})
+_MEMBER = _VIEWER | {Action.MANAGE_KEYS, Action.RUN_BENCHMARKS}
+_ADMIN = _MEMBER | {Action.CONFIGURE, Action.MANAGE_MEMBERS}
 _ALLOWED: dict[MemberRole, frozenset[Action]] = {
     MemberRole.OWNER: frozenset(Action),
-    MemberRole.ADMIN: frozenset(Action),
-    MemberRole.MEMBER: frozenset(Action),
-    MemberRole.VIEWER: frozenset({Action.VIEW}),
+    MemberRole.ADMIN: _ADMIN,
+    MemberRole.MEMBER: _MEMBER,
+    MemberRole.VIEWER: _VIEWER,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks: a user, in an organization, with a role there."""
+
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    role: MemberRole
 
 
 class PermissionDenied(PermissionError):

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from gateway.auth.permissions import Action, require
-from gateway.db.enums import KeyEnvironment, MemberRole
+from gateway.auth.permissions import Action, Actor, require
+from gateway.db.enums import KeyEnvironment
 from gateway.db.models import ApiKey
 from gateway.db.orgs import get_org
 from gateway.db.sessions import system_session, tenant_session
@@ -37,15 +37,6 @@ from gateway.tenancy.resolver import invalidate
 
 PENDING_REVOCATIONS = "gw:web:key_revocations"
 GRACE_PERIODS_S: tuple[int, ...] = (0, 3600, 24 * 3600)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who asks: a user, in an organization, with a role there."""
-
-    user_id: uuid.UUID
-    org_id: uuid.UUID
-    role: MemberRole
 
 
 @dataclass(frozen=True, slots=True)

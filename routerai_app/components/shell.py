@@ -14,7 +14,14 @@ from routerai_app.state.session import SessionState
 SIDEBAR_WIDTH = "248px"
 NAV = (
     ("overview", "Overview", "layout-dashboard", "/dashboard"),
+    ("usage", "Usage", "chart-column", "/dashboard/usage"),
+    ("logs", "Request logs", "scroll-text", "/dashboard/logs"),
     ("keys", "API keys", "key-round", "/dashboard/keys"),
+    ("routing", "Routing", "route", "/dashboard/routing"),
+    ("providers", "Providers", "server", "/dashboard/providers"),
+    ("cache", "Cache", "database-zap", "/dashboard/cache"),
+    ("billing", "Billing", "credit-card", "/dashboard/billing"),
+    ("settings", "Settings", "settings", "/dashboard/settings"),
     ("docs", "Documentation", "book-open", "/docs"),
 )
 

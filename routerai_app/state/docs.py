@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
-from gateway.auth.permissions import PermissionDenied
-from gateway.dashboard.keys import Actor
+from gateway.auth.permissions import Actor, PermissionDenied
 from gateway.dashboard.snippets import quickstart
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState

@@ -12,9 +12,9 @@ import reflex as rx
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.auth.permissions import PermissionDenied
+from gateway.auth.permissions import Actor, PermissionDenied
 from gateway.auth.service import Access
-from gateway.dashboard.keys import GRACE_PERIODS_S, Actor, IssuedKey, KeyRow
+from gateway.dashboard.keys import GRACE_PERIODS_S, IssuedKey, KeyRow
 from gateway.tenancy.keys import KeyNotFoundError
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState

@@ -40,6 +40,26 @@ class SessionState(rx.State):
         return bool(self.role) and allows(self.role, Action.MANAGE_KEYS)
 
     @rx.var
+    def can_run_benchmarks(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.RUN_BENCHMARKS)
+
+    @rx.var
+    def can_configure(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.CONFIGURE)
+
+    @rx.var
+    def can_manage_members(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.MANAGE_MEMBERS)
+
+    @rx.var
+    def can_manage_billing(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.MANAGE_BILLING)
+
+    @rx.var
+    def can_delete_organization(self) -> bool:
+        return bool(self.role) and allows(self.role, Action.DELETE_ORGANIZATION)
+
+    @rx.var
     def initials(self) -> str:
         source = self.user_name or self.user_email
         parts = [p for p in source.replace("@", " ").replace(".", " ").split() if p]

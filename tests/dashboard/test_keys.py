@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from gateway.auth.permissions import PermissionDenied
-from gateway.dashboard.keys import Actor, KeyManager
+from gateway.auth.permissions import Actor, PermissionDenied
+from gateway.dashboard.keys import KeyManager
 from gateway.db.enums import MemberRole
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session

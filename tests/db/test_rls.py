@@ -18,7 +18,9 @@ from gateway.db.members import add_member, list_memberships
 from gateway.db.models import (
     TENANT_TABLES,
     ApiKey,
+    BenchmarkRun,
     BudgetAlert,
+    Invitation,
     MeterReport,
     Organization,
     OrgMember,
@@ -72,6 +74,13 @@ def _seed_tenant_rows(session: Session, org: Organization) -> None:
             UsageDaily(org_id=org.id, day=date(2026, 11, 5)),
             BudgetAlert(org_id=org.id, period="2026-11", kind=BudgetKind.USD, threshold=50),
             MeterReport(org_id=org.id, meter="tokens", hour=hour, identifier=f"{org.id}:1"),
+            Invitation(
+                org_id=org.id,
+                email=f"new@{org.slug}.example",
+                token_hash=uuid.uuid4().hex * 2,
+                expires_at=hour,
+            ),
+            BenchmarkRun(org_id=org.id, created_by=user.id),
         ]
     )
 

@@ -33,7 +33,14 @@ from gateway.analytics.rollup import rollup_dirty
 from gateway.billing.metering import record_usage
 from gateway.budget.period import budget_period
 from gateway.db.enums import BudgetKind
-from gateway.db.models import TENANT_TABLES, BudgetAlert, MeterReport, Organization
+from gateway.db.models import (
+    TENANT_TABLES,
+    BenchmarkRun,
+    BudgetAlert,
+    Invitation,
+    MeterReport,
+    Organization,
+)
 from gateway.db.sessions import system_session, tenant_session
 from tests.gateway.conftest import Tenant
 from tests.hardening.isolation_world import World, build_world
@@ -196,6 +203,12 @@ def filled(engine: Engine, served: Served, redis_client: redis.Redis) -> Served:
         with tenant_session(engine, org.id) as session:
             session.add(BudgetAlert(org_id=org.id, period="p", kind=BudgetKind.USD, threshold=100))
             session.add(MeterReport(org_id=org.id, meter="m", hour=hour, identifier=f"{org.id}:m"))
+            session.add(BenchmarkRun(org_id=org.id))
+            session.add(
+                Invitation(
+                    org_id=org.id, email="x@example.com", token_hash=org.id.hex * 2, expires_at=hour
+                )
+            )
             if org.id == served.acme.id:
                 session.execute(
                     text(

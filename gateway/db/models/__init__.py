@@ -7,8 +7,9 @@ what Alembic's env.py reads. `TENANT_TABLES` names the tenant-owned tables
 
 from sqlmodel import SQLModel
 
-from gateway.db.models.accounts import OrgMember, User
+from gateway.db.models.accounts import Invitation, OrgMember, User
 from gateway.db.models.base import NAMING_CONVENTION, new_id, utcnow
+from gateway.db.models.benchmarks import BenchmarkRun
 from gateway.db.models.billing import MeterReport, StripeEvent
 from gateway.db.models.credentials import ApiKey, ApiKeyPublic, ProviderCredential
 from gateway.db.models.organizations import (
@@ -30,7 +31,9 @@ __all__ = [
     "TENANT_TABLES",
     "ApiKey",
     "ApiKeyPublic",
+    "BenchmarkRun",
     "BudgetAlert",
+    "Invitation",
     "MeterReport",
     "OrgMember",
     "Organization",

@@ -42,3 +42,25 @@ class OrgMember(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     role: MemberRole = Field(default=MemberRole.MEMBER, sa_type=StrEnumType(MemberRole))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, expiring invitation to join an organization with a role.
+
+    Only the SHA-256 of the link's token is stored; the link itself is shown once to
+    the member who invites. `accepted_at` and `revoked_at` make it single-use.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (enum_check("role", MemberRole),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    email: str = Field(sa_type=sa.String(320))
+    role: MemberRole = Field(default=MemberRole.MEMBER, sa_type=StrEnumType(MemberRole))
+    token_hash: str = Field(sa_type=sa.String(64), unique=True)
+    invited_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

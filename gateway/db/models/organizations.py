@@ -69,6 +69,8 @@ class Organization(SQLModel, table=True):
     cache_max_temperature: float = 0.7
 
     notification_webhook_url: str | None = Field(default=None, sa_type=sa.String(2048))
+    # Percentages of a monthly budget that raise an alert; None means the defaults.
+    alert_thresholds: list[int] | None = Field(default=None, sa_type=JSONType)
     rpm_limit: int | None = None
     tpm_limit: int | None = None
 
