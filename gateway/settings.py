@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     environment: Environment = Field(Environment.DEVELOPMENT, alias="ROUTERAI_ENV")
     data_dir: Path = Field(Path("data"), alias="ROUTERAI_DATA_DIR")
     database_url: str | None = Field(None, alias="DATABASE_URL")
+    # PostgreSQL in production: a role that owns the schema runs the migrations and grants
+    # the application's role (DATABASE_URL's user) only reading and writing rows, so the
+    # application can never alter a table or switch its row-level security off.
+    migration_database_url: str | None = Field(None, alias="MIGRATION_DATABASE_URL")
     redis_url: str | None = Field(None, alias="REDIS_URL")
     secret_key: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET_KEY), alias="ROUTERAI_SECRET_KEY")
     public_url: str = Field("http://localhost:3000", alias="ROUTERAI_PUBLIC_URL")

@@ -76,11 +76,18 @@ def _run(action: Callable[[], T]) -> T:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    from gateway.db.migrate import upgrade
+    from gateway.db.migrate import role_of, upgrade
 
     settings = settings_or_exit()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _run(lambda: upgrade(settings.resolved_database_url))
+    app_url = settings.resolved_database_url
+    if settings.migration_database_url is None:
+        _run(lambda: upgrade(app_url))
+    else:
+        owner_url, app_role = settings.migration_database_url, role_of(app_url)
+        if app_role is None or app_role == role_of(owner_url):
+            raise fail("DATABASE_URL must connect as a role other than MIGRATION_DATABASE_URL's")
+        _run(lambda: upgrade(owner_url, grant_to=app_role))
     typer.echo("database is up to date")
 
 

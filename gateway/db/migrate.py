@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import make_url, text
 
 from gateway.db.engine import make_engine
 
@@ -26,9 +27,41 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` up to `revision` (the newest by default)."""
+def upgrade(url: str, revision: str = "head", *, grant_to: str | None = None) -> None:
+    """Migrate the database at `url` up to `revision` (the newest by default).
+
+    `grant_to` names the application's PostgreSQL role when `url` connects as a separate
+    owner role: it then gets exactly the row privileges it needs (read, insert, update,
+    delete; sequences for ids) and nothing that changes a table, so it cannot turn a
+    table's row-level security off.
+    """
     command.upgrade(alembic_config(url), revision)
+    if grant_to is not None:
+        grant_row_access(url, grant_to)
+
+
+def grant_row_access(url: str, role: str) -> None:
+    """Give `role` row access to every table of the public schema at `url` (PostgreSQL)."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        quoted = engine.dialect.identifier_preparer.quote(role)
+        with engine.begin() as connection:
+            for statement in (
+                f"GRANT USAGE ON SCHEMA public TO {quoted}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+                f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}",
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+            ):
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def role_of(url: str) -> str | None:
+    """The user name a database URL connects as, if it names one."""
+    return make_url(url).username
 
 
 def downgrade(url: str, revision: str = "base") -> None:

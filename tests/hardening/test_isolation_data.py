@@ -32,7 +32,9 @@ from gateway.analytics.retention import purge_org_logs
 from gateway.analytics.rollup import rollup_dirty
 from gateway.billing.metering import record_usage
 from gateway.budget.period import budget_period
+from gateway.db.engine import make_engine
 from gateway.db.enums import BudgetKind
+from gateway.db.migrate import upgrade
 from gateway.db.models import (
     TENANT_TABLES,
     BenchmarkRun,
@@ -40,8 +42,11 @@ from gateway.db.models import (
     Invitation,
     MeterReport,
     Organization,
+    RequestLog,
 )
+from gateway.db.orgs import create_organization
 from gateway.db.sessions import system_session, tenant_session
+from tests.fixtures.db import APP_ROLE, OWNER_ROLE, PostgresServer
 from tests.gateway.conftest import Tenant
 from tests.hardening.isolation_world import World, build_world
 from tests.hardening.ledger import Ledger
@@ -273,28 +278,49 @@ def test_row_level_security_refuses_the_application_role_across_organizations(
         assert ledger.attempt("isolation", refused=unscoped == [0] and nobody == [0]), table
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the application's role owns the tables, so a statement it runs can switch row-level "
-    "security off (ALTER TABLE … NO FORCE ROW LEVEL SECURITY); a separate owner role for "
-    "migrations would close this (reported to the lead)",
+# What only a table's owner may run: each would let the application step around its policies.
+OWNER_ONLY = (
+    "ALTER TABLE request_logs NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE request_logs DISABLE ROW LEVEL SECURITY",
+    "DROP POLICY tenant_isolation ON api_keys",
+    "CREATE POLICY everything ON api_keys USING (true)",
+    "ALTER TABLE api_keys ADD COLUMN leak text",
+    "DROP TABLE usage_daily",
+    "TRUNCATE request_logs",
+    "CREATE TABLE stash (id int)",
 )
-def test_the_application_role_cannot_switch_row_level_security_off(
-    engine: Engine, filled: Served
+
+
+def test_with_a_separate_owner_role_the_application_role_cannot_step_around_its_policies(
+    postgres_server: PostgresServer, ledger: Ledger
 ) -> None:
-    table = "request_logs"
+    """Production's set-up: MIGRATION_DATABASE_URL owns the schema, DATABASE_URL reads and
+    writes rows. The application's role can then neither switch row-level security off nor
+    change any table, and still serves its own tenant's rows."""
+    postgres_server.ensure_app_role(OWNER_ROLE)
+    owner_url = postgres_server.create_database("owned", owner=OWNER_ROLE)
+    app_url = owner_url.replace(f"//{OWNER_ROLE}@", f"//{APP_ROLE}@")
+    upgrade(owner_url, grant_to=APP_ROLE)
+    engine = make_engine(app_url)
     try:
-        with engine.begin() as conn:
-            conn.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
-            conn.execute(text(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
-            visible = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            raise AssertionError(f"RLS switched off by the app role: {visible} rows visible")
-    except ProgrammingError:
-        return  # refused: what this test wants
+        for statement in OWNER_ONLY:
+            with (
+                pytest.raises(ProgrammingError, match=r"must be owner|permission denied"),
+                engine.begin() as conn,
+            ):
+                conn.execute(text(statement))
+            assert ledger.attempt("isolation", refused=True)
+        with system_session(engine) as session:
+            acme, globex = (create_organization(session, name=n) for n in ("Acme", "Globex"))
+        with tenant_session(engine, acme.id) as session:
+            session.add(RequestLog(request_id="req_owned", org_id=acme.id, model_requested="auto"))
+        with tenant_session(engine, globex.id) as session:
+            seen = column(session, "SELECT count(*) FROM request_logs")
+        assert ledger.attempt("isolation", refused=seen == [0])
+        with tenant_session(engine, acme.id) as session:
+            assert column(session, "SELECT request_id FROM request_logs") == ["req_owned"]
     finally:
-        with engine.begin() as conn:  # put it back for the other tests
-            conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-            conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+        engine.dispose()
 
 
 def _tokens(engine: Engine, org: Organization) -> int:

@@ -8,12 +8,14 @@ import uuid
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from gateway.db.engine import make_engine
 from gateway.db.sessions import tenant_session
 from routerai.admin import find_org
 from routerai.cli import app
+from tests.fixtures.db import APP_ROLE, OWNER_ROLE, PostgresServer
 
 KEY_PATTERN = re.compile(r"key: (gw_[a-z0-9-]+_(prod|dev)_[A-Za-z0-9]+)")
 
@@ -119,3 +121,28 @@ def test_a_production_start_refuses_the_default_secret(database_url: str) -> Non
         app, ["migrate"], env={"DATABASE_URL": database_url, "ROUTERAI_ENV": "production"}
     )
     assert_clean_failure(result, "ROUTERAI_SECRET_KEY")
+
+
+def test_migrate_as_a_separate_owner_grants_the_application_role_rows_only(
+    postgres_server: PostgresServer, redis_url: str
+) -> None:
+    postgres_server.ensure_app_role(OWNER_ROLE)
+    owner_url = postgres_server.create_database("cli_owned", owner=OWNER_ROLE)
+    app_url = owner_url.replace(f"//{OWNER_ROLE}@", f"//{APP_ROLE}@")
+    env = {"DATABASE_URL": app_url, "REDIS_URL": redis_url, "ROUTERAI_ENV": "test"}
+
+    same_role = CliRunner().invoke(app, ["migrate"], env={**env, "MIGRATION_DATABASE_URL": app_url})
+    assert_clean_failure(same_role, "a role other than MIGRATION_DATABASE_URL's")
+
+    migrated = CliRunner().invoke(
+        app, ["migrate"], env={**env, "MIGRATION_DATABASE_URL": owner_url}
+    )
+    assert migrated.exit_code == 0, migrated.output
+    created = CliRunner().invoke(app, ["org", "create", "Acme"], env=env)
+    assert created.exit_code == 0, created.output
+    engine = make_engine(app_url)
+    try:
+        with pytest.raises(ProgrammingError, match="must be owner"), engine.begin() as conn:
+            conn.execute(text("ALTER TABLE api_keys DISABLE ROW LEVEL SECURITY"))
+    finally:
+        engine.dispose()
