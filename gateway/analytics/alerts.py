@@ -1,4 +1,4 @@
-"""Budget alerts: 50, 80 and 100 % of an organization's monthly token and USD budgets.
+"""Budget alerts: at an organization's thresholds (by default 50, 80 and 100 %) of its budgets.
 
 One budget_alerts row per (organization, period, kind, threshold), never two: the unique
 key makes raising an alert idempotent, whoever raises it and however often. Spend is the
@@ -63,11 +63,20 @@ class Spend:
         return Spend(max(self.tokens, other.tokens), max(self.usd_micro, other.usd_micro))
 
 
-def thresholds_reached(spent: int, cap: int | None) -> tuple[int, ...]:
+def alert_thresholds(org: Organization) -> tuple[int, ...]:
+    """The percentages that raise the organization's alerts: its own, else the defaults."""
+    if org.alert_thresholds is None:
+        return BUDGET_ALERT_THRESHOLDS
+    return tuple(sorted({int(t) for t in org.alert_thresholds}))
+
+
+def thresholds_reached(
+    spent: int, cap: int | None, thresholds: Iterable[int] = BUDGET_ALERT_THRESHOLDS
+) -> tuple[int, ...]:
     """The alert thresholds (percent) that `spent` has reached against `cap`. Pure."""
     if cap is None or cap <= 0:
         return ()
-    return tuple(t for t in BUDGET_ALERT_THRESHOLDS if spent * 100 >= cap * t)
+    return tuple(t for t in thresholds if spent * 100 >= cap * t)
 
 
 def raise_budget_alerts(
@@ -118,10 +127,11 @@ def _insert_new(
     session: Session, org: Organization, period: Period, spent: Spend, now: datetime
 ) -> list[BudgetAlert]:
     caps = BudgetCaps.of(org)
+    thresholds = alert_thresholds(org)
     rows = [
         {"org_id": org.id, "period": period.id, "kind": kind, "threshold": t, "created_at": now}
         for kind in BudgetKind
-        for t in thresholds_reached(spent.get(kind), caps.get(kind))
+        for t in thresholds_reached(spent.get(kind), caps.get(kind), thresholds)
     ]
     if not rows:
         return []

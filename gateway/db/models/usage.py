@@ -26,6 +26,12 @@ from gateway.db.models.types import (
 )
 
 
+def _partial(predicate: str) -> dict[str, Any]:
+    """A partial index's predicate, on both databases."""
+    clause = sa.text(predicate)
+    return {"postgresql_where": clause, "sqlite_where": clause}
+
+
 class RequestLog(SQLModel, table=True):
     """One gateway request as recorded by the ingestion worker; cost in micro-USD.
 
@@ -34,8 +40,18 @@ class RequestLog(SQLModel, table=True):
     """
 
     __tablename__ = "request_logs"
+    # The request log page's filters, newest first by (created_at, id): see migration 0003.
     __table_args__ = (
-        sa.Index(None, "org_id", "created_at"),
+        sa.Index(None, "org_id", "created_at", "id"),
+        sa.Index(None, "org_id", "provider", "created_at", "id"),
+        sa.Index(None, "org_id", "model_used", "created_at", "id"),
+        sa.Index(None, "org_id", "api_key_id", "created_at", "id"),
+        sa.Index(
+            None, "org_id", "status_code", "created_at", "id", **_partial("status_code >= 400")
+        ),
+        sa.Index(
+            None, "org_id", "cache_status", "created_at", "id", **_partial("cache_status <> 'miss'")
+        ),
         enum_check("cache_status", CacheStatus),
     )
 
