@@ -5,7 +5,9 @@
   Only a navigation started by one of the app's own pages may use it
   (`Sec-Fetch-Site: same-origin`), so a link from elsewhere cannot sign a visitor in to
   someone else's account.
-- `GET /logout` ends the server-side session, clears the cookie, and goes to /login.
+- `GET /logout` ends the server-side session, clears the cookie, and goes to /login;
+  only from the app's own pages or a typed address (`Sec-Fetch-Site` same-origin or
+  none), so another site cannot sign a visitor out through a link or an image.
 - `GET /auth/github` and `GET /auth/github/callback`: GitHub's authorization-code flow,
   its `state` kept in a short-lived HttpOnly cookie and compared on return.
 """
@@ -43,9 +45,14 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-async def complete_sign_in(request: Request) -> Response:
+def _from_elsewhere(request: Request, *allowed: str) -> bool:
+    """True when the browser says another site started this request."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site != "same-origin":
+    return site is not None and site not in allowed
+
+
+async def complete_sign_in(request: Request) -> Response:
+    if _from_elsewhere(request, "same-origin"):
         return _redirect("/login?error=expired")
     app = services()
     token = await app.auth.sessions.redeem_handoff(request.query_params.get("code"))
@@ -62,6 +69,8 @@ async def complete_sign_in(request: Request) -> Response:
 
 
 async def log_out(request: Request) -> Response:
+    if _from_elsewhere(request, "same-origin", "none"):
+        return _redirect("/")
     app = services()
     await app.auth.log_out(request.cookies.get(SESSION_COOKIE))
     response = _redirect("/login?signed_out=1")

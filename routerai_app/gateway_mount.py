@@ -54,19 +54,23 @@ class GatewayDispatcher:
 
 
 def gateway_transformer(
-    gateway: Starlette, prefixes: tuple[str, ...] = (), *more: tuple[Starlette, tuple[str, ...]]
+    gateway: Starlette,
+    prefixes: tuple[str, ...] = (),
+    *more: tuple[Starlette, tuple[str, ...]],
+    web: Callable[[ASGIApp], ASGIApp] = lambda app: app,
 ) -> Callable[[ASGIApp], ASGIApp]:
     """An `api_transformer` for `rx.App` that puts `gateway` in front of Reflex.
 
     `more` are further (app, prefixes) pairs dispatched the same way, after the
-    gateway: the web app's own HTTP routes (sign-in and sign-out).
+    gateway: the web app's own HTTP routes (sign-in and sign-out). `web` wraps
+    everything that is not the gateway's (the pages, the event socket, those routes).
     """
 
     def transform(reflex_backend: ASGIApp) -> ASGIApp:
         app = reflex_backend
         for other, other_prefixes in reversed(more):
             app = GatewayDispatcher(other, app, other_prefixes)
-        return GatewayDispatcher(gateway, app, prefixes)
+        return GatewayDispatcher(gateway, web(app), prefixes)
 
     return transform
 

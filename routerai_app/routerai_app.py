@@ -21,6 +21,7 @@ from routerai_app.state.keys import KeysState
 from routerai_app.state.onboarding import OnboardingState
 from routerai_app.state.overview import OverviewState
 from routerai_app.state.session import SessionState
+from routerai_app.web_security import WebSecurity
 
 # The OpenAI-compatible API's namespace: every path under it is the gateway's.
 GATEWAY_PREFIXES = ("/v1/",)
@@ -32,7 +33,12 @@ services = backend.Services.build(settings, runtime.engine, runtime.redis)
 backend.install(services)
 
 app = rx.App(
-    api_transformer=gateway_transformer(gateway, GATEWAY_PREFIXES, (auth_app(), AUTH_PREFIXES)),
+    api_transformer=gateway_transformer(
+        gateway,
+        GATEWAY_PREFIXES,
+        (auth_app(), AUTH_PREFIXES),
+        web=lambda app: WebSecurity(app, settings.public_url),
+    ),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     stylesheets=["/app.css"],
 )

@@ -88,6 +88,19 @@ async def test_logout_ends_the_session_and_clears_the_cookie(client: httpx.Async
     assert await sessions.get(token) is None
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_another_site_cannot_sign_a_visitor_out(client: httpx.AsyncClient, site: str) -> None:
+    sessions = backend.services().auth.sessions
+    token = await sessions.create(uuid.uuid4())
+
+    client.cookies.set("routerai_session", token)
+    response = await client.get("/logout", headers={"sec-fetch-site": site})
+
+    assert response.headers["location"] == "/"
+    assert "set-cookie" not in response.headers
+    assert await sessions.get(token) is not None
+
+
 async def test_github_is_refused_when_not_configured(client: httpx.AsyncClient) -> None:
     assert (await client.get("/auth/github")).headers["location"] == "/login?error=github"
     callback = await client.get("/auth/github/callback?code=x&state=y")
