@@ -8,7 +8,7 @@ socket, the sign-in routes and the gateway's routes (/health, /v1/...) on one po
 
 import reflex as rx
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.settings import load_settings
 from routerai_app import backend
 from routerai_app.auth_routes import AUTH_PREFIXES, auth_app
@@ -29,7 +29,7 @@ GATEWAY_PREFIXES = ("/v1/",)
 settings = load_settings()
 gateway = create_app(settings)
 runtime = gateway.state.gateway
-services = backend.Services.build(settings, runtime.engine, runtime.redis)
+services = backend.Services.build(settings, runtime.engine, runtime.redis, runtime)
 backend.install(services)
 
 app = rx.App(

@@ -1,5 +1,5 @@
-"""The gateway's ASGI application."""
+"""The gateway's ASGI application: `gateway.api.app.create_app` builds it.
 
-from gateway.api.app import create_app
-
-__all__ = ["create_app"]
+The package itself imports nothing, so the pipeline can use its validation module
+without importing the application (and the pipeline through it) first.
+"""

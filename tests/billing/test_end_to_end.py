@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.billing.checkout import BillingUrls, start_checkout
 from gateway.billing.endpoint import stripe_webhook_endpoint
 from gateway.billing.plans import PLANS, PlanName

@@ -10,7 +10,7 @@ import openai
 import pytest
 from sqlalchemy import Engine
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session, tenant_session
 from gateway.settings import Settings

@@ -12,7 +12,7 @@ import openai
 import pytest
 from sqlalchemy import Engine
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.db.sessions import tenant_session
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import openai
 import pytest
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread

@@ -26,7 +26,7 @@ import redis
 from sqlalchemy import Engine, make_url
 from starlette.applications import Starlette
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from gateway.usage import USAGE_STREAM

@@ -16,7 +16,7 @@ import redis
 import stripe
 from sqlalchemy import Engine, text
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.billing.checkout import ensure_customer
 from gateway.billing.client import stripe_client
 from gateway.billing.metering import record_usage, send_reports

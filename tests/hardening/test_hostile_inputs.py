@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant

@@ -21,7 +21,7 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from gateway.api import create_app
+from gateway.api.app import create_app
 from gateway.cache.store import namespace
 from gateway.db.sessions import tenant_session
 from gateway.sandbox.control_client import SandboxControl
