@@ -87,8 +87,8 @@ def create_account(database_url: str, label: str, org_name: str) -> Account:
     )
 
 
-def sign_in_context(context: BrowserContext, base_url: str, account: Account) -> None:
-    """Give the context a live session for `account` (the sign-in form has tests of its own)."""
+def session_token(account: Account) -> str:
+    """A new server-side session for `account`, as signing in makes one."""
 
     async def new_session() -> str:
         client = aioredis.Redis.from_url(E2E_REDIS_URL)
@@ -97,7 +97,25 @@ def sign_in_context(context: BrowserContext, base_url: str, account: Account) ->
         finally:
             await client.aclose()
 
-    token = _run(new_session())
+    return str(_run(new_session()))
+
+
+def end_session(token: str) -> None:
+    """End a session server-side, as signing out or expiry does."""
+
+    async def destroy() -> None:
+        client = aioredis.Redis.from_url(E2E_REDIS_URL)
+        try:
+            await SessionStore(client).destroy(token)
+        finally:
+            await client.aclose()
+
+    _run(destroy())
+
+
+def sign_in_context(context: BrowserContext, base_url: str, account: Account) -> None:
+    """Give the context a live session for `account` (the sign-in form has tests of its own)."""
+    token = session_token(account)
     context.add_cookies(
         [
             {
