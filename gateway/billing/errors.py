@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 import stripe
 
-CONTACT_SALES = "Enterprise is sold by contract: contact sales@routerai.dev and we will set it up."
+SALES_EMAIL = "sales@routerai.dev"
+CONTACT_SALES = f"Enterprise is sold by contract: contact {SALES_EMAIL} and we will set it up."
 
 
 class BillingError(Exception):

@@ -4,14 +4,18 @@ Every number shown comes from the plan table; this module only decides how a
 plan looks.
 """
 
+from urllib.parse import quote
+
 import reflex as rx
 from reflex_base.breakpoints import Breakpoints
 
+from gateway.billing.errors import SALES_EMAIL
 from gateway.billing.plans import PLANS, Plan, PlanName
 from routerai_app.components.layout import link_button, section, section_heading
 
 FEATURED_PLAN = PlanName.GROWTH
 CONTACT_PRICE_LABEL = "Contact us"
+CONTACT_SALES_HREF = f"mailto:{SALES_EMAIL}?subject={quote('RouterAI Enterprise')}"
 
 
 def price_label(plan: Plan) -> str:
@@ -30,7 +34,7 @@ def overage_note(plan: Plan) -> str:
 
 def call_to_action(plan: Plan) -> rx.Component:
     if plan.sold_by_contact:
-        return link_button("Contact sales", "/contact", size="3", variant="outline")
+        return link_button("Contact sales", CONTACT_SALES_HREF, size="3", variant="outline")
     label = "Start free" if plan.monthly_price_usd == 0 else f"Choose {plan.title}"
     variant = "solid" if plan.name is FEATURED_PLAN else "outline"
     return link_button(

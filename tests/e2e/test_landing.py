@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from gateway.billing.errors import SALES_EMAIL
 from gateway.billing.plans import PLANS, Plan
 from tests.e2e.conftest import OpenPage
 
@@ -95,3 +96,29 @@ def test_unknown_api_paths_get_the_gateway_error_json_not_a_page(web_url: str) -
     assert raised.value.code == 404
     assert raised.value.headers["content-type"].startswith("application/json")
     assert "error" in json.load(raised.value)
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_every_link_of_the_marketing_pages_leads_somewhere(
+    web_url: str, open_page: OpenPage
+) -> None:
+    page = open_page(1280, 800).page
+    links: set[str] = set()
+    for path in ("/", "/pricing", "/docs"):
+        page.goto(f"{web_url}{path}")
+        expect(page.locator("footer")).to_be_visible()
+        links |= set(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"))
+
+    assert status_of(f"{web_url}/no-such-page") == 404  # so a missing page would show here
+    mail = {link for link in links if link.startswith("mailto:")}
+    assert mail and all(link.startswith(f"mailto:{SALES_EMAIL}") for link in mail)
+    local = {link.split("#")[0] for link in links if link.startswith(web_url)}
+    assert {f"{web_url}/signup?plan=growth", f"{web_url}/pricing"} <= local
+    assert {link: status_of(link) for link in local} == dict.fromkeys(local, 200)
