@@ -44,9 +44,9 @@ class CandidateScore:
             option.label,
             option.source.value,
             scored.total,
-            scored.cost,
-            scored.quality,
-            scored.latency,
+            round(scored.cost, 4),
+            round(scored.quality, 4),
+            round(scored.latency, 4),
         )
 
 

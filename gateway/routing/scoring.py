@@ -39,6 +39,7 @@ ERROR_PENALTY = 0.5
 TIER_SHARE = 0.15
 LOCAL_PROVIDER = "ollama"
 LOCAL_HEALTHY_ERROR_RATE = 0.5
+LOCAL_HEALTHY_PENALTY = ERROR_PENALTY * LOCAL_HEALTHY_ERROR_RATE
 
 QUALITY_FIT: Mapping[Complexity, Mapping[int, float]] = {
     Complexity.SIMPLE: {1: 0.7, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0},
@@ -107,6 +108,9 @@ def strategy_weights(
 
 @dataclass(frozen=True, slots=True)
 class Scored:
+    """A candidate's weighted total (rounded to 6 places: equal totals tie) and its three
+    scores, unrounded (`CandidateScore.of` rounds them for display)."""
+
     option: Eligible
     total: float
     cost: float
@@ -126,37 +130,47 @@ def rank(
     prefer_local: bool = False,
     seed: str = "",
 ) -> list[Scored]:
-    """`options` scored and ordered best first."""
+    """`options` scored and ordered best first.
+
+    `auto` ranks every model of every provider on each request, so what depends only on
+    the provider (latency, error rate, local health) or the tier is worked out once.
+    """
     if not options:
         return []
     output = TYPICAL_OUTPUT_TOKENS[complexity]
+    min_tier = MIN_TIER[complexity]
+    providers = {o.provider for o in options}
+    latency_of = {p: _latency(p, health, now) for p in providers}
+    penalty_of = {p: ERROR_PENALTY * _error_rate(p, health, now) for p in providers}
+    local_first = prefer_local and complexity is Complexity.SIMPLE
+    first_of = {
+        p: not (local_first and p == LOCAL_PROVIDER and penalty_of[p] < LOCAL_HEALTHY_PENALTY)
+        for p in providers
+    }
+    fit_of = {tier: quality_fit(tier, complexity) for tier in range(1, 6)}
     costs = [_cost_micro(o, prompt_tokens, min(output, o.output_tokens)) for o in options]
-    latencies = [_latency(o.provider, health, now) for o in options]
-    meets = [o.model.quality_tier >= MIN_TIER[complexity] for o in options]
+    meets = [o.model.quality_tier >= min_tier for o in options]
     # The scales start at the best candidate that meets the tier: a free tier-1 model must not
     # flatten the cost scores of the models a complex request can actually use.
-    peers = [i for i, ok in enumerate(meets) if ok] or list(range(len(options)))
-    cheapest = min(costs[i] for i in peers)
-    fastest = min(latencies[i] for i in peers)
-    scored = []
-    for option, cost, latency, meets_tier in zip(options, costs, latencies, meets, strict=True):
-        c = _clamp(
-            1 - math.log10((cost + COST_FLOOR_MICRO) / (cheapest + COST_FLOOR_MICRO)) / COST_DECADES
-        )
-        q = quality_fit(option.model.quality_tier, complexity)
-        lat = _clamp(1 - math.log2(latency / fastest) / LATENCY_DOUBLINGS)
-        total = weights.cost * c + weights.quality * q + weights.latency * lat
-        total -= ERROR_PENALTY * _error_rate(option.provider, health, now)
-        scored.append(
-            Scored(option, round(total, 6), round(c, 4), round(q, 4), round(lat, 4), meets_tier)
-        )
-    local_first = prefer_local and complexity is Complexity.SIMPLE
-    keys = [_order(s, local_first, health, now) for s in scored]
-    if len(set(keys)) == len(keys):  # no ties: the seeded tie-break cannot change the order
-        return [s for _, s in sorted(zip(keys, scored, strict=True), key=lambda pair: pair[0])]
-    return sorted(
-        scored, key=lambda s: (*_order(s, local_first, health, now), tiebreak(seed, s.option.label))
-    )
+    peers = [i for i, ok in enumerate(meets) if ok] or range(len(options))
+    cheapest = min(costs[i] for i in peers) + COST_FLOOR_MICRO
+    fastest = min(latency_of[options[i].provider] for i in peers)
+    w_cost, w_quality, w_latency = weights.cost, weights.quality, weights.latency
+    log10, log2 = math.log10, math.log2
+    keyed = []
+    for option, cost, meets_tier in zip(options, costs, meets, strict=True):
+        provider = option.provider
+        c = min(max(1 - log10((cost + COST_FLOOR_MICRO) / cheapest) / COST_DECADES, 0.0), 1.0)
+        q = fit_of[min(max(option.model.quality_tier, 1), 5)]
+        lat = min(max(1 - log2(latency_of[provider] / fastest) / LATENCY_DOUBLINGS, 0.0), 1.0)
+        total = round(w_cost * c + w_quality * q + w_latency * lat - penalty_of[provider], 6)
+        key = (first_of[provider], not meets_tier, -total)
+        keyed.append((key, Scored(option, total, c, q, lat, meets_tier)))
+    if len({key for key, _ in keyed}) == len(keyed):  # no ties: the seed cannot change a thing
+        keyed.sort(key=lambda pair: pair[0])
+        return [scored for _, scored in keyed]
+    keyed.sort(key=lambda pair: (*pair[0], tiebreak(seed, pair[1].option.label)))
+    return [scored for _, scored in keyed]
 
 
 def quality_fit(tier: int, complexity: Complexity) -> float:
@@ -173,13 +187,6 @@ def is_healthy_local(option: Eligible, health: Mapping[str, ProviderHealth], now
 
 def tiebreak(seed: str, label: str) -> bytes:
     return hashlib.blake2b(f"{seed}\x00{label}".encode(), digest_size=8).digest()
-
-
-def _order(
-    s: Scored, local_first: bool, health: Mapping[str, ProviderHealth], now: float
-) -> tuple[bool, bool, float]:
-    local = local_first and is_healthy_local(s.option, health, now)
-    return (not local, not s.meets_tier, -s.total)
 
 
 def _cost_micro(option: Eligible, prompt_tokens: int, output_tokens: int) -> float:
@@ -204,7 +211,3 @@ def _weight(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0.0
     return max(float(value), 0.0)
-
-
-def _clamp(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
