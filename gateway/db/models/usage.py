@@ -47,6 +47,13 @@ class RequestLog(SQLModel, table=True):
         sa.Index(None, "org_id", "model_used", "created_at", "id"),
         sa.Index(None, "org_id", "api_key_id", "created_at", "id"),
         sa.Index(
+            "ix_request_logs_org_id_created_at_id_errors",
+            "org_id",
+            "created_at",
+            "id",
+            **_partial("status_code >= 400"),
+        ),
+        sa.Index(
             None, "org_id", "status_code", "created_at", "id", **_partial("status_code >= 400")
         ),
         sa.Index(
