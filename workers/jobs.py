@@ -8,6 +8,7 @@ holding the logic, which tests call with a context of their own.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from gateway.analytics import resets, webhooks
@@ -22,9 +24,18 @@ from gateway.analytics.alerts import raise_budget_alerts
 from gateway.analytics.dirty import mark_dirty
 from gateway.analytics.retention import purge_expired_logs
 from gateway.analytics.rollup import pairs_for, rollup_dirty
+from gateway.credentials.crypto import SecretBox
+from gateway.credentials.vault import CredentialVault
+from gateway.dashboard.benchmarks import BenchmarkRunner, RunView, mark_failed, one_call_limits
+from gateway.db.engine import make_engine
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session
+from gateway.execution import Executor
+from gateway.providers.credentials import PlatformCredentials
+from gateway.providers.setup import build_registry
+from gateway.providers.transport import Transport
 from gateway.security.http import guarded_client
+from gateway.settings import Settings, load_settings
 from workers.context import JobContext, job_context
 from workers.queues import enqueue_alert_delivery
 
@@ -123,6 +134,64 @@ def reconcile_rollups_with(ctx: JobContext, days: int) -> int:
     for start in range(0, len(pairs), 5000):
         mark_dirty(ctx.redis, pairs[start : start + 5000])
     return len(pairs)
+
+
+def run_benchmark(run_id: str, org_id: str) -> dict[str, Any]:
+    """Run a stored benchmark (see `gateway.dashboard.benchmarks`); its row shows progress."""
+    with job_context() as ctx:
+        return run_benchmark_with(ctx, run_id, org_id)
+
+
+def run_benchmark_with(ctx: JobContext, run_id: str, org_id: str) -> dict[str, Any]:
+    run, org = uuid.UUID(run_id), uuid.UUID(org_id)
+    try:
+        result = asyncio.run(_benchmark(ctx.settings, ctx.engine, run, org))
+    except BaseException as exc:  # a crash (timeout included) must not leave it "running"
+        mark_failed(ctx.engine, run, org, f"the benchmark stopped: {_reason(exc)}")
+        raise
+    return {"status": result.status, "completed": result.completed, "total": result.total}
+
+
+async def _benchmark(
+    settings: Settings, engine: Engine, run_id: uuid.UUID, org_id: uuid.UUID
+) -> RunView:
+    transport = Transport(
+        connect_timeout_s=settings.upstream_connect_timeout_s,
+        read_timeout_s=settings.upstream_timeout_s,
+    )
+    registry = build_registry(settings)
+    executor = Executor(registry, transport, limits=one_call_limits(settings.attempt_timeout_s))
+    runner = BenchmarkRunner(
+        engine,
+        executor,
+        platform=PlatformCredentials.from_settings(settings, registry.names()),
+        vault=CredentialVault(
+            engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
+        ),
+        sandbox_mode=settings.sandbox_mode,
+    )
+    try:
+        return await runner.run(run_id, org_id)
+    finally:
+        await transport.close()
+
+
+def benchmark_failed(job: Any, connection: Any, exc_type: Any, value: Any, tb: Any) -> None:
+    """RQ's failure callback for a benchmark job: the run is left failed with the reason
+    (when the job could not even start; the job marks its own crashes itself)."""
+    run_id, org_id = job.args
+    engine = make_engine(load_settings().resolved_database_url)
+    try:
+        mark_failed(
+            engine, uuid.UUID(run_id), uuid.UUID(org_id), f"the benchmark stopped: {_reason(value)}"
+        )
+    finally:
+        engine.dispose()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _queue_deliveries(ctx: JobContext, alerts: Sequence[tuple[int | None, uuid.UUID]]) -> int:

@@ -1,9 +1,11 @@
-"""Start the real product for browser tests: the web app, the ingest worker, the sandbox.
+"""Start the real product for browser tests: the web app, workers, the sandbox.
 
 - the web app: `reflex run --env prod --single-port` (one backend worker), serving the
   pages, the sign-in routes and the gateway on one port;
 - the usage-stream consumer (`python -m workers ingest`), so traffic reaches
   request_logs and the overview;
+- the RQ worker that runs benchmarks, as `routerai worker` starts it
+  (`python -m workers jobs` on `workers.queues.SLOW_WORKER`);
 - the upstream sandbox (`python -m routerai sandbox --latency-ms 0`) for every provider.
 
 They share one PostgreSQL database (migrated first) and Redis database 2 (flushed
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+
+from workers.queues import SLOW_WORKER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -161,6 +165,9 @@ class Stack:
         stack.processes = [
             Process.spawn("sandbox", [*sandbox, "--latency-ms", "0"], env, log_dir),
             Process.spawn("ingest", [python, "-m", "workers", "ingest"], env, log_dir),
+            Process.spawn(
+                "jobs-slow", [python, "-m", "workers", "jobs", *SLOW_WORKER], env, log_dir
+            ),
             Process.spawn("reflex-run", web_command(port), env, log_dir),
         ]
         return stack
