@@ -13,7 +13,9 @@ from datetime import date
 import plotly.graph_objects as go
 
 from gateway.analytics.queries import DailyPoint
+from gateway.dashboard.cache import HitRateDay
 from gateway.dashboard.overview import Ranked
+from gateway.dashboard.usage import UsageRow
 
 ACCENT = "#3e63dd"
 CYAN = "#00a2c7"
@@ -137,5 +139,109 @@ def ranking_figure(rows: Sequence[Ranked], *, color: str = ACCENT) -> go.Figure:
     layout.update(showlegend=False, hovermode="closest", bargap=0.3)
     figure.update_layout(layout)
     figure.update_xaxes(count_axis([row.requests for row in rows]), gridcolor=GRID)
+    figure.update_yaxes(showgrid=False)
+    return figure
+
+
+GREEN = "#30a46c"
+
+
+def usage_breakdown_figure(rows: Sequence[UsageRow], *, limit: int = 10) -> go.Figure:
+    """Horizontal bars per provider or model: its cost, and the money it saved, largest on top.
+
+    Rows come in the table's order (largest cost first); past `limit` they are left out of
+    the chart (the table still lists them).
+    """
+    ordered = list(reversed(rows[:limit]))
+    names = [row.label for row in ordered]
+    series = (
+        ("Cost", [row.cost / MICRO for row in ordered], ACCENT),
+        ("Saved", [row.saved / MICRO for row in ordered], GREEN),
+    )
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=values,
+                y=names,
+                name=name,
+                orientation="h",
+                marker_color=color,
+                hovertemplate="$%{x:,.4f}<extra>%{fullData.name}</extra>",
+            )
+            for name, values, color in series
+        ]
+    )
+    layout = base_layout(height=max(180, 56 * len(ordered) + 60))
+    layout.update(barmode="group", hovermode="closest", bargap=0.25, legend_traceorder="normal")
+    figure.update_layout(layout)
+    figure.update_xaxes(
+        money_axis([max(row.cost, row.saved) / MICRO for row in ordered]), gridcolor=GRID
+    )
+    figure.update_yaxes(showgrid=False, automargin=True)
+    return figure
+
+
+def hit_rate_figure(days: Sequence[HitRateDay]) -> go.Figure:
+    """The cache's hit rate per day (a line, gaps on days without lookups) over its hits."""
+    x = [d.day for d in days]
+    hits = go.Bar(
+        x=x,
+        y=[d.hits for d in days],
+        name="Hits",
+        marker_color=CYAN,
+        opacity=0.35,
+        yaxis="y2",
+        hovertemplate="%{y:,} hits",
+    )
+    rate = go.Scatter(
+        x=x,
+        y=[None if d.rate is None else d.rate * 100 for d in days],
+        name="Hit rate",
+        mode="lines+markers",
+        line={"color": ACCENT, "width": 2.5},
+        connectgaps=False,
+        hovertemplate="%{y:.1f}%",
+    )
+    figure = go.Figure([hits, rate])
+    layout = base_layout()
+    layout["yaxis"] = {
+        **layout["yaxis"],  # type: ignore[dict-item]
+        "range": [0, 100],
+        "ticksuffix": "%",
+        "rangemode": "normal",
+    }
+    layout["yaxis2"] = {
+        **count_axis([d.hits for d in days]),
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+        "fixedrange": True,
+        "automargin": True,
+    }
+    figure.update_layout(layout, legend_traceorder="normal", bargap=0.35)
+    figure.update_xaxes(_days_axis(x))
+    return figure
+
+
+def cache_tiers_figure(exact: int, semantic: int) -> go.Figure:
+    """Hits by tier: exact matches against paraphrases (semantic), as two bars."""
+    names = ["Semantic", "Exact"]
+    values = [semantic, exact]
+    total = exact + semantic
+    figure = go.Figure(
+        go.Bar(
+            x=values,
+            y=names,
+            orientation="h",
+            marker_color=[GREEN, CYAN],
+            text=[f"{v / total:.0%}" if total else "" for v in values],
+            textposition="auto",
+            hovertemplate="%{x:,} hits<extra>%{y}</extra>",
+        )
+    )
+    layout = base_layout(height=150)
+    layout.update(showlegend=False, hovermode="closest", bargap=0.3)
+    figure.update_layout(layout)
+    figure.update_xaxes(count_axis(values), gridcolor=GRID)
     figure.update_yaxes(showgrid=False)
     return figure
