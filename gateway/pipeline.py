@@ -31,9 +31,9 @@ from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.background import BackgroundTasks
 from gateway.budget.admission import (
     AdmissionStore,
-    Limits,
     Settlement,
     admission_for,
+    limits_for,
 )
 from gateway.budget.rejection import rejection_error
 from gateway.cache.replay import StreamAssembler
@@ -137,7 +137,7 @@ class Pipeline:
         ctx.admission = admission_for(
             tenant.org_id,
             tenant.key_id,
-            _limits(tenant),
+            limits_for(tenant),
             tokens=ctx.prompt_tokens + ctx.output_reserve,
             cost_micro=worst_cost,
             now=self.clock(),
@@ -417,17 +417,6 @@ def _parsed(parse: Callable[[bytes], ChatResult], raw: bytes, provider: str) -> 
             f"{provider} returned a response RouterAI could not read",
             code="upstream_invalid_response",
         ) from None
-
-
-def _limits(tenant: TenantContext) -> Limits:
-    return Limits(
-        org_rpm=tenant.requests_per_minute,
-        org_tpm=tenant.tokens_per_minute,
-        key_rpm=tenant.key_rpm,
-        key_tpm=tenant.key_tpm,
-        budget_tokens=tenant.token_budget,
-        budget_usd_micro=tenant.budget_usd_micro,
-    )
 
 
 def _estimated_usage(ctx: RequestContext, chunks: int) -> Usage:

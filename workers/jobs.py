@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -24,12 +25,14 @@ from gateway.analytics.alerts import raise_budget_alerts
 from gateway.analytics.dirty import mark_dirty
 from gateway.analytics.retention import purge_expired_logs
 from gateway.analytics.rollup import pairs_for, rollup_dirty
+from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.credentials.crypto import SecretBox
 from gateway.credentials.vault import CredentialVault
 from gateway.dashboard.benchmarks import BenchmarkRunner, RunView, mark_failed, one_call_limits
 from gateway.db.engine import make_engine
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session
+from gateway.embedded_redis import resolve_redis_url
 from gateway.execution import Executor
 from gateway.providers.credentials import PlatformCredentials
 from gateway.providers.setup import build_registry
@@ -161,6 +164,8 @@ async def _benchmark(
     )
     registry = build_registry(settings)
     executor = Executor(registry, transport, limits=one_call_limits(settings.attempt_timeout_s))
+    url, _keep_alive = resolve_redis_url(settings)  # held while the job runs
+    redis = aioredis.Redis.from_url(url)
     runner = BenchmarkRunner(
         engine,
         executor,
@@ -168,12 +173,14 @@ async def _benchmark(
         vault=CredentialVault(
             engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
         ),
+        admission=RedisAdmissionStore(redis),
         sandbox_mode=settings.sandbox_mode,
     )
     try:
         return await runner.run(run_id, org_id)
     finally:
         await transport.close()
+        await redis.aclose()
 
 
 def benchmark_failed(job: Any, connection: Any, exc_type: Any, value: Any, tb: Any) -> None:

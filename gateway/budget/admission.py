@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gateway.budget.period import budget_period_at, period_ttl_s
 from gateway.ratelimit.headers import rate_limit_headers
+
+if TYPE_CHECKING:
+    from gateway.tenancy.context import TenantContext
 
 
 class Reason(StrEnum):
@@ -148,4 +151,16 @@ def admission_for(
     period = budget_period_at(now, budget_reset_day)
     return Admission(
         org_id, key_id, limits, tokens, cost_micro, period.id, period_ttl_s(period, now), now
+    )
+
+
+def limits_for(tenant: TenantContext) -> Limits:
+    """The limits a request of `tenant` is admitted under (its plan's, or its own caps)."""
+    return Limits(
+        org_rpm=tenant.requests_per_minute,
+        org_tpm=tenant.tokens_per_minute,
+        key_rpm=tenant.key_rpm,
+        key_tpm=tenant.key_tpm,
+        budget_tokens=tenant.token_budget,
+        budget_usd_micro=tenant.budget_usd_micro,
     )

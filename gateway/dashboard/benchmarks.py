@@ -12,6 +12,11 @@ key, else the platform's where the plan allows it), is priced from the same cata
 appended to the row as it completes, so the page sees `completed` of `total` move. A call that
 fails is a result carrying its error; only a crash fails the run (`mark_failed`). Running a
 run again skips the pairs it already holds, so a retried job repeats no call.
+
+Benchmark calls are the organization's traffic like any other: each is admitted against its
+rate limits and budget first (a refusal is the call's result), then settled to its actual
+tokens and cost with a usage record (request id `bench-…`, cache `bypass`, the run's id in
+`routing`), so it reaches request_logs, usage, budgets and billing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from gateway.auth.permissions import Action, Actor, require
+from gateway.budget.admission import AdmissionStore, Settlement, admission_for, limits_for
+from gateway.budget.rejection import rejection_error
 from gateway.credentials.secret import ProviderSecret
 from gateway.credentials.vault import CredentialVault
 from gateway.dashboard.providers import load_access
@@ -39,6 +46,8 @@ from gateway.execution import Attempts, ExecutionLimits, Executor
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
 from gateway.routing.eligibility import CredentialSource, credential_key
 from gateway.routing.selection import Candidate, KeySource
+from gateway.tenancy.context import TenantContext
+from gateway.tokens import count_chat_prompt
 
 PRESETS: dict[str, str] = {
     "Greeting": "Say hello and introduce yourself in one sentence.",
@@ -313,12 +322,16 @@ class BenchmarkRunner:
         *,
         platform: KeySource,
         vault: CredentialVault,
+        admission: AdmissionStore,
         sandbox_mode: bool,
         catalog: Catalog | None = None,
         max_tokens: int = MAX_TOKENS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self._executor = executor
+        self._admission = admission
+        self._clock = clock
         self._platform = platform
         self._vault = vault
         self._sandbox = sandbox_mode
@@ -345,14 +358,15 @@ class BenchmarkRunner:
             for p, prompt in enumerate(current.prompts):
                 if (t, p) in done:
                     continue
-                result = await self._measure(org_id, target, source, prompt)
+                call = Call(f"bench-{run_id.hex[:16]}-{t}-{p}", str(run_id), found.tenant)
+                result = await self._measure(call, target, source, prompt)
                 await asyncio.to_thread(
                     self._record, run_id, org_id, {"target": t, "prompt": p, **result}
                 )
         return view(await asyncio.to_thread(self._finish, run_id, org_id))
 
     async def _measure(
-        self, org_id: uuid.UUID, target: Target, source: CredentialSource | None, prompt: str
+        self, call: Call, target: Target, source: CredentialSource | None, prompt: str
     ) -> dict[str, Any]:
         model = self._catalog.get(target.provider, target.model)
         if model is None:
@@ -363,29 +377,49 @@ class BenchmarkRunner:
                 f"{target.provider} is not available to this organization: add a key of your "
                 "own, or use a plan that includes it",
             )
-        secret = await self._secret(org_id, target.provider, source)
+        org_id = call.tenant.org_id
+        secret = await self._secret(uuid.UUID(org_id), target.provider, source)
         if secret is None:
             return _failure("no_provider_credential", f"no {target.provider} key is available")
         candidate = Candidate(
-            model,
-            secret,
-            source,
-            credential_key(model.provider, source, str(org_id)),
-            self._max_tokens,
+            model, secret, source, credential_key(model.provider, source, org_id), self._max_tokens
         )
+        body = self._body(model, prompt)
+        prompt_tokens = count_chat_prompt(body, model.tokenizer)
+        admission = admission_for(
+            org_id,
+            call.tenant.key_id,
+            limits_for(call.tenant),
+            tokens=prompt_tokens + self._max_tokens,
+            cost_micro=cost_micro_usd(model, prompt_tokens, self._max_tokens),
+            now=self._clock(),
+            budget_reset_day=call.tenant.budget_reset_day,
+        )
+        admitted = await self._admission.admit(admission)
+        if not admitted.admitted:
+            refused = rejection_error(admitted)
+            return _failure(refused.code or refused.type, refused.message)
+        began = self._clock()
         try:
-            return await self._call(candidate, model, prompt)
+            result = await self._call(candidate, body)
         except GatewayError as exc:
-            return _failure(exc.code or exc.type, exc.message)
+            result = _failure(exc.code or exc.type, exc.message, exc.status)
+        used = result["prompt_tokens"] + result["completion_tokens"]
+        settlement = Settlement(admission, admitted, used, result["cost_micro_usd"])
+        await self._admission.settle(settlement, usage_of(call, model, result, began))
+        return result
 
-    async def _call(self, candidate: Candidate, model: ModelInfo, prompt: str) -> dict[str, Any]:
-        body: dict[str, object] = {
+    def _body(self, model: ModelInfo, prompt: str) -> dict[str, Any]:
+        return {
             "model": model.id,
             "messages": [{"role": "user", "content": prompt}],
             "max_tokens": self._max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+
+    async def _call(self, candidate: Candidate, body: dict[str, Any]) -> dict[str, Any]:
+        model = candidate.model
         start = await self._executor.start_stream([candidate], Attempts(), body, True)
         ttft_ms = (time.perf_counter() - start.began) * 1000
         payloads = list(start.buffered)
@@ -411,6 +445,7 @@ class BenchmarkRunner:
             "cost_micro_usd": cost_micro_usd(model, prompt_tokens, completion),
             "answer": answer[:MAX_ANSWER_CHARS],
             "error": None,
+            "status": 200,
         }
 
     async def _secret(
@@ -449,8 +484,50 @@ class BenchmarkRunner:
             return run
 
 
-def _failure(code: str, message: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One benchmark call: its request id, its run, and the organization as the gateway
+    sees it (limits and budgets)."""
+
+    request_id: str
+    run_id: str
+    tenant: TenantContext
+
+
+def usage_of(
+    call: Call, model: ModelInfo, result: dict[str, Any], began_s: float
+) -> dict[str, str | int]:
+    """The call as the usage stream carries a gateway request (`gateway.usage`)."""
+    error = result["error"]
     return {
+        "request_id": call.request_id,
+        "created_at_ms": int(began_s * 1000),
+        "org_id": call.tenant.org_id,
+        "key_id": "",
+        "endpoint": "benchmark",
+        "provider": model.provider,
+        "model_requested": model.id,
+        "model_used": model.id,
+        "prompt_tokens": result["prompt_tokens"],
+        "completion_tokens": result["completion_tokens"],
+        "cost_micro": result["cost_micro_usd"],
+        "baseline_micro": result["cost_micro_usd"],
+        "latency_ms": result["latency_ms"] or 0,
+        "ttfb_ms": "" if result["ttft_ms"] is None else result["ttft_ms"],
+        "status": result["status"],
+        "error_type": error.partition(":")[0] if error else "",
+        "cache_status": "bypass",
+        "cache_similarity": "",
+        "streamed": 1,
+        "routing": orjson.dumps({"benchmark": call.run_id}).decode(),
+    }
+
+
+def _failure(code: str, message: str, status: int = 0) -> dict[str, Any]:
+    """A call that did not answer; `status` is the HTTP status the gateway would have sent
+    (0: never sent to the provider)."""
+    return {
+        "status": status,
         "latency_ms": None,
         "ttft_ms": None,
         "tokens_per_s": None,

@@ -105,10 +105,11 @@ class OrgAccess:
     org_id: uuid.UUID
     access: ProviderAccess
     byok: tuple[str, ...]
+    tenant: TenantContext
 
 
 def org_tenant(org: Organization, byok: tuple[str, ...]) -> TenantContext:
-    """The routing-relevant view of an organization, with no API key in hand."""
+    """The organization as the gateway sees it (routing, limits, budgets), with no API key."""
     return TenantContext(
         org_id=str(org.id),
         org_slug=org.slug,
@@ -117,6 +118,11 @@ def org_tenant(org: Organization, byok: tuple[str, ...]) -> TenantContext:
         environment="",
         plan=org.plan.value,
         plan_status=org.plan_status.value,
+        org_rpm=org.rpm_limit,
+        org_tpm=org.tpm_limit,
+        budget_tokens=org.monthly_token_budget,
+        budget_usd_micro=org.monthly_usd_budget,
+        budget_reset_day=org.budget_reset_day,
         allowed_providers=tuple(org.allowed_providers) if org.allowed_providers else None,
         allowed_models=tuple(org.allowed_models) if org.allowed_models else None,
         byok_providers=byok,
@@ -140,13 +146,14 @@ def load_access(
     with tenant_session(engine, org_id) as session:
         statement = select(ProviderCredential.provider).where(ProviderCredential.org_id == org_id)
         byok = tuple(sorted(session.exec(statement).all()))
+    tenant = org_tenant(org, byok)
     access = provider_access(
-        org_tenant(org, byok),
+        tenant,
         registered=providers,
         platform_keys=[p for p in providers if platform.get(p)],
         sandbox_mode=sandbox_mode,
     )
-    return OrgAccess(org_id, access, byok)
+    return OrgAccess(org_id, access, byok, tenant)
 
 
 def health_by_provider(

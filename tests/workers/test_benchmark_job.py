@@ -5,26 +5,33 @@ with its reason, a second run repeats no call, and a real RQ worker runs what th
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
 from gateway.auth.permissions import Actor
+from gateway.budget.period import budget_period_at
+from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.dashboard.benchmarks import BenchmarkService, RunView, view
 from gateway.db.enums import MemberRole
-from gateway.db.models import BenchmarkRun, Organization
+from gateway.db.models import BenchmarkRun, Organization, RequestLog
 from gateway.db.sessions import system_session, tenant_session
 from gateway.db.users import create_user
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
+from gateway.usage import USAGE_STREAM
 from tests.gateway.processes import settings_env
 from workers import jobs
 from workers.context import JobContext
+from workers.ingest import IngestConfig, ensure_group, ingest_once
 from workers.queues import BENCHMARKS, enqueue_benchmark
 
 MakeOrg = Callable[..., Organization]
@@ -116,6 +123,77 @@ def test_a_provider_error_is_a_result_and_the_run_still_completes(
     assert anthropic["error"] is None and anthropic["answer"]
     summary = run.summaries()
     assert (summary[0].errors, summary[1].errors) == (1, 0)
+
+
+def test_benchmark_calls_are_metered_and_budgeted_like_gateway_requests(
+    ctx: JobContext,
+    engine: Engine,
+    make_org: MakeOrg,
+    redis_client: redis.Redis,
+    sandbox: SandboxControl,
+) -> None:
+    org = make_org(plan="growth")
+    run_id = queued_run(engine, org, TARGETS, PROMPTS[:1])
+
+    jobs.run_benchmark_with(ctx, str(run_id), str(org.id))
+
+    run = stored(engine, org, run_id)
+    records = [
+        {k.decode(): v.decode() for k, v in fields.items()}
+        for _, fields in redis_client.xrange(USAGE_STREAM)
+    ]
+    assert sorted(r["request_id"] for r in records) == [
+        f"bench-{run_id.hex[:16]}-{t}-0" for t in range(len(TARGETS))
+    ]
+    for record in records:
+        result = next(r for r in run.results if record["request_id"].endswith(f"-{r['target']}-0"))
+        assert record["org_id"] == str(org.id) and record["status"] == "200"
+        assert int(record["prompt_tokens"]) == result["prompt_tokens"]
+        assert int(record["completion_tokens"]) == result["completion_tokens"]
+        assert int(record["cost_micro"]) == result["cost_micro_usd"] > 0
+        assert record["cache_status"] == "bypass"
+    ensure_group(redis_client, IngestConfig())
+    assert ingest_once(redis_client, engine, "test", block=False) == len(TARGETS)
+    with tenant_session(engine, org.id) as session:
+        logged = session.exec(select(RequestLog).where(col(RequestLog.org_id) == org.id)).all()
+    assert {(log.provider, log.status_code, log.api_key_id) for log in logged} == {
+        ("groq", 200, None),
+        ("anthropic", 200, None),
+    }
+    period = budget_period_at(time.time(), org.budget_reset_day).id
+    spent = asyncio.run(spend(redis_client, str(org.id), period))
+    assert spent == (
+        sum(r["prompt_tokens"] + r["completion_tokens"] for r in run.results),
+        sum(r["cost_micro_usd"] for r in run.results),
+    )
+
+
+def test_an_exhausted_budget_refuses_benchmark_calls_before_any_provider_sees_them(
+    ctx: JobContext, engine: Engine, make_org: MakeOrg, sandbox: SandboxControl
+) -> None:
+    org = make_org(plan="growth")
+    with system_session(engine) as session:
+        row = session.get(Organization, org.id)
+        assert row is not None
+        row.monthly_token_budget = 10  # fewer than one call's prompt and output
+        session.add(row)
+    run_id = queued_run(engine, org, TARGETS, PROMPTS[:1])
+
+    jobs.run_benchmark_with(ctx, str(run_id), str(org.id))
+
+    run = stored(engine, org, run_id)
+    assert run.status == "done" and run.completed == len(TARGETS)
+    assert all(r["error"].startswith("insufficient_quota") for r in run.results)
+    assert sandbox.requests_to("groq") == sandbox.requests_to("anthropic") == 0
+
+
+async def spend(client: redis.Redis, org_id: str, period_id: str) -> tuple[int, int]:
+    pool = client.connection_pool.connection_kwargs
+    async_client = aioredis.Redis(host=pool["host"], port=pool["port"], db=pool["db"])
+    try:
+        return await RedisAdmissionStore(async_client).spend(org_id, period_id)
+    finally:
+        await async_client.aclose()
 
 
 def test_a_crashed_job_leaves_the_run_failed_with_its_reason(
