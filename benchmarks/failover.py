@@ -120,7 +120,7 @@ def main() -> None:
             "warning",
             "--no-access-log",
             "--factory",
-            "gateway.api:create_app",
+            "gateway.api.app:create_app",
         ]
         with server(uvicorn, env=env) as (gateway, _):
             fault_at = args.seconds / 3

@@ -99,7 +99,7 @@ def main() -> None:
             server(
                 [*uvicorn, "benchmarks.bare_proxy:app"], env={"UPSTREAM": upstream}, ready_path="/"
             ) as (proxy, _),
-            server([*uvicorn, "--factory", "gateway.api:create_app"], env=env) as (
+            server([*uvicorn, "--factory", "gateway.api.app:create_app"], env=env) as (
                 gateway,
                 gateway_process,
             ),

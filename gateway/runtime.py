@@ -32,6 +32,7 @@ from gateway.providers.transport import Transport
 from gateway.routing.attempts import AttemptGate
 from gateway.routing.router import Router
 from gateway.settings import Settings
+from gateway.tenancy.changes import listen_for_changes
 from gateway.tenancy.loader import DatabaseTenantLoader
 from gateway.tenancy.resolver import TenantResolver
 from gateway.usage import UsageRecorder
@@ -45,8 +46,11 @@ class Gateway:
     transport: Transport
     pipeline: Pipeline
     health: HealthStore
+    # Tenants' own provider keys, cached in this process (the router reads them).
+    vault: CredentialVault
     embedded_redis: Any = None
     _discovery: asyncio.Task[None] | None = None
+    _listener: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -68,13 +72,14 @@ class Gateway:
             ),
         )
         catalog = Catalog()
+        vault = CredentialVault(
+            engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
+        )
         router = Router(
             catalog,
             providers=[p for p in PROVIDERS if p in registry],
             platform=PlatformCredentials.from_settings(settings, registry.names()),
-            secrets=CredentialVault(
-                engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
-            ),
+            secrets=vault,
             health=health,
             breakers=breakers,
             sandbox_mode=settings.sandbox_mode,
@@ -100,12 +105,21 @@ class Gateway:
             metrics=Metrics(),
             cache=SemanticCache(redis, MiniLMEmbedder(threads=settings.cache_model_threads)),
         )
-        return cls(settings, redis, engine, transport, pipeline, health, embedded)
+        return cls(settings, redis, engine, transport, pipeline, health, vault, embedded)
 
     async def start(self) -> None:
-        """Background work of a running gateway: today, rediscovering local models."""
+        """Background work of a running gateway: hearing of organizations' changes, and
+        rediscovering local models."""
+        loop = asyncio.get_running_loop()
+        self._listener = loop.create_task(
+            listen_for_changes(
+                self.redis,
+                forget_keys=self.pipeline.resolver.forget_keys,
+                forget_org=self.vault.forget,
+            )
+        )
         if "ollama" in self.pipeline.executor.registry and self.settings.ollama_reachable:
-            self._discovery = asyncio.get_running_loop().create_task(self._discover_forever())
+            self._discovery = loop.create_task(self._discover_forever())
 
     async def _discover_forever(self, every_s: float = 60.0) -> None:
         adapter = self.pipeline.executor.registry.get("ollama")
@@ -118,8 +132,9 @@ class Gateway:
             await asyncio.sleep(every_s)
 
     async def close(self) -> None:
-        if self._discovery is not None:
-            self._discovery.cancel()
+        for task in (self._discovery, self._listener):
+            if task is not None:
+                task.cancel()
         await self.pipeline.drain()
         if self.pipeline.cache is not None:
             await self.pipeline.cache.drain()

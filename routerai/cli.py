@@ -184,7 +184,7 @@ def api(
 
     settings_or_exit()
     uvicorn.run(
-        "gateway.api:create_app",
+        "gateway.api.app:create_app",
         factory=True,
         host=host,
         port=port,

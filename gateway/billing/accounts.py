@@ -22,7 +22,7 @@ from gateway.billing.subscriptions import GRACE_PERIOD, BillingState, after_grac
 from gateway.db.enums import PlanStatus
 from gateway.db.models import ApiKey, Organization
 from gateway.db.sessions import scope_session, system_session
-from gateway.tenancy.resolver import tenant_cache_key
+from gateway.tenancy.resolver import TENANT_CHANGES, keys_message, tenant_cache_key
 
 log = logging.getLogger("routerai.billing")
 
@@ -93,9 +93,10 @@ def key_hashes(session: Session, org_id: uuid.UUID) -> list[str]:
 
 def forget_tenants(client: redis.Redis, hashes: Iterable[str]) -> None:
     """The synchronous twin of `gateway.tenancy.resolver.invalidate` (workers, CLI)."""
-    names = [tenant_cache_key(h) for h in hashes]
-    if names:
-        client.delete(*names)
+    hashes = list(hashes)
+    if hashes:
+        client.delete(*(tenant_cache_key(h) for h in hashes))
+        client.publish(TENANT_CHANGES, keys_message(hashes))
 
 
 def enforce_grace_periods(

@@ -3,8 +3,9 @@
 Three layers, fastest first: a per-process dict whose entries live `local_ttl_s`
 (1 s by default), Redis (`gw:tenant:<key hash>`, shared by every process), and
 the database through the injected loader. Revoking a key or changing a plan
-deletes the Redis entries (`invalidate`), so every process sees the change once
-its local entry expires: within `local_ttl_s` plus one Redis round trip.
+deletes the Redis entries (`invalidate`) and announces the organization, so every
+process drops its local entries as the announcement arrives
+(`gateway.tenancy.changes`), or at the latest when they expire.
 Concurrent misses for one key share a single load.
 """
 
@@ -24,17 +25,27 @@ Loader = Callable[[str], Awaitable[TenantContext | None]]
 
 _MISSING = b"-"
 _KEY_PREFIX = "gw:tenant:"
+TENANT_CHANGES = "gw:tenancy:changes"
+"""The channel every gateway process listens on (`gateway.tenancy.changes`): a message is
+"keys <hash> <hash>…" (drop those keys' contexts) or "org <id>" (drop the organization's
+provider keys)."""
 
 
 def tenant_cache_key(key_hash: str) -> str:
     return f"{_KEY_PREFIX}{key_hash}"
 
 
+def keys_message(key_hashes: Iterable[str]) -> str:
+    return "keys " + " ".join(key_hashes)
+
+
 async def invalidate(redis: aioredis.Redis, key_hashes: Iterable[str]) -> None:
-    """Forget the cached contexts of these keys on every process (after revoke or plan change)."""
-    names = [tenant_cache_key(h) for h in key_hashes]
-    if names:
-        await redis.delete(*names)
+    """Forget the cached contexts of these keys on every process (after revoke or plan change):
+    the shared Redis entries now, each process's own as the announcement reaches it."""
+    hashes = list(key_hashes)
+    if hashes:
+        await redis.delete(*(tenant_cache_key(h) for h in hashes))
+        await redis.publish(TENANT_CHANGES, keys_message(hashes))
 
 
 class TenantResolver:
@@ -58,6 +69,11 @@ class TenantResolver:
         self._clock = clock
         self._local: dict[str, tuple[float, TenantContext | None]] = {}
         self._inflight: dict[str, asyncio.Future[TenantContext | None]] = {}
+
+    def forget_keys(self, key_hashes: Iterable[str]) -> None:
+        """Drop this process's contexts of these keys (they just changed)."""
+        for key_hash in key_hashes:
+            self._local.pop(key_hash, None)
 
     async def resolve(self, authorization: str | None) -> TenantContext:
         api_key = _bearer_token(authorization)

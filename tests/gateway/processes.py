@@ -34,7 +34,7 @@ def gateway_process(settings: Settings) -> Iterator[str]:
         sys.executable,
         "-m",
         "uvicorn",
-        "gateway.api:create_app",
+        "gateway.api.app:create_app",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -122,3 +122,38 @@ def test_a_plan_change_reaches_every_process_within_two_seconds(
         asyncio.run(downgrade())
         time.sleep(2)
         assert limits(urls) == {"20"}  # Free
+
+
+def test_changes_reach_every_process_with_the_next_request_not_after_its_cache_expires(
+    gateway_settings: Settings, tenant: Tenant, engine: Engine, redis_url: str
+) -> None:
+    """With each process caching contexts for five minutes, only the announcement on the
+    tenant-changes channel can carry a plan change and a revocation across in time."""
+    from routerai.admin import revoke_key
+
+    long_lived = gateway_settings.model_copy(update={"tenant_cache_ttl_s": 300.0})
+
+    async def downgrade() -> None:
+        with system_session(engine) as session:
+            org = session.get(Organization, tenant.org.id)
+            assert org is not None
+            org.plan = PlanName.FREE
+            session.add(org)
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            await forget_org(engine, client, tenant.org.id)
+        finally:
+            await client.aclose()
+
+    body = {**BODY, "model": "llama-3.1-8b-instant"}  # a model the Free plan includes
+    with gateway_processes(long_lived) as urls:
+        before = asyncio.run(fire_all(urls, tenant.key, 4, body))
+        assert {r.headers["x-ratelimit-limit-requests"] for r in before} == {"600"}
+        asyncio.run(downgrade())
+        time.sleep(0.2)  # the announcement is asynchronous: a Redis round trip, not a TTL
+        after = asyncio.run(fire_all(urls, tenant.key, 4, body))
+        assert {r.headers["x-ratelimit-limit-requests"] for r in after} == {"20"}
+
+        revoke_key(long_lived, key_id=uuid.UUID(tenant.key_id), org=str(tenant.org.id))
+        time.sleep(0.2)
+        assert fire(urls, tenant.key, 4) == [401] * 4

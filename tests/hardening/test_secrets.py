@@ -117,7 +117,7 @@ def gateway_process(settings: Settings, log: Path) -> Iterator[str]:
         sys.executable,
         "-m",
         "uvicorn",
-        "gateway.api:create_app",
+        "gateway.api.app:create_app",
         "--factory",
         "--host",
         "127.0.0.1",
@@ -356,7 +356,9 @@ def test_secrets_are_compared_in_constant_time_only() -> None:
 
 
 def _sql_column(node: ast.expr) -> bool:
-    """`Model.column`: SQLAlchemy builds a SQL expression from it."""
+    """`Model.column` or `col(Model.column)`: SQLAlchemy builds a SQL expression from it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "col":
+        return len(node.args) == 1 and _sql_column(node.args[0])
     return (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
