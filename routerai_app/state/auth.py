@@ -76,10 +76,13 @@ class SignupState(rx.State):
     loading: bool = False
     plan: str = ""
     github_enabled: bool = False
+    # Where to go once signed up: the onboarding, or back to an invitation being accepted.
+    next_path: str = "/onboarding"
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
         self.plan = self.router.url.query_parameters.get("plan", "")
+        self.next_path = safe_next(self.router.url.query_parameters.get("next"), "/onboarding")
         self.field_errors = {}
         self.error = ""
         self.loading = False
@@ -113,4 +116,4 @@ class SignupState(rx.State):
         session.org_id = str(created.org_id)
         session.revealed_key = created.api_key
         code = await services().auth.sessions.issue_handoff(token)
-        yield _hand_off(code, "/onboarding")
+        yield _hand_off(code, self.next_path)

@@ -258,7 +258,7 @@ def test_budget_alert_thresholds_are_checked(engine: Engine, make_org: MakeOrg) 
     with pytest.raises(IntegrityError):  # noqa: SIM117
         with tenant_session(engine, org.id) as session:
             session.add(
-                BudgetAlert(org_id=org.id, period="2026-11", kind=BudgetKind.TOKENS, threshold=90)
+                BudgetAlert(org_id=org.id, period="2026-11", kind=BudgetKind.TOKENS, threshold=101)
             )
 
 

@@ -2,8 +2,8 @@
 
 The product (web app, ingest worker, sandbox) starts once per session against a fresh
 PostgreSQL database and Redis database 2 (see `server.py`), with GitHub sign-in pointed
-at a fake GitHub on 127.0.0.1. Chromium is Debian's (`/usr/bin/chromium`); Playwright
-cannot download its own here.
+at a fake GitHub and billing at a fake Stripe, both on 127.0.0.1. Chromium is Debian's
+(`/usr/bin/chromium`); Playwright cannot download its own here.
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from gateway.billing.client import stripe_client
+from gateway.billing.sync import sync_catalog
+from gateway.settings import Settings
 from tests.auth.fake_github import CLIENT_ID, CLIENT_SECRET, FakeGitHub
+from tests.billing.fake_stripe import FakeStripe
 from tests.e2e.server import REPO_ROOT, Stack
 from tests.fixtures.db import PostgresServer
 from tests.fixtures.servers import serve_in_thread
@@ -68,11 +72,29 @@ def fake_github() -> Iterator[tuple[FakeGitHub, str]]:
 
 
 @pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """A fake Stripe on 127.0.0.1 holding RouterAI's catalogue (`routerai stripe sync`)."""
+    with FakeStripe() as fake:
+        settings = Settings(ROUTERAI_ENV="test", **stripe_env(fake))
+        sync_catalog(stripe_client(settings, max_network_retries=0))
+        yield fake
+
+
+def stripe_env(fake: FakeStripe) -> dict[str, str]:
+    return {
+        "STRIPE_SECRET_KEY": fake.api_key,
+        "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
+        "STRIPE_API_BASE": fake.url,
+    }
+
+
+@pytest.fixture(scope="session")
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
     pytestconfig: pytest.Config,
     postgres_server: PostgresServer,
     fake_github: tuple[FakeGitHub, str],
+    fake_stripe: FakeStripe,
 ) -> Iterator[Stack]:
     _, github_url = fake_github
     running = Stack.start(
@@ -84,11 +106,13 @@ def stack(
             "ROUTERAI_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
             "ROUTERAI_GITHUB_BASE_URL": github_url,
             "ROUTERAI_GITHUB_API_URL": github_url,
+            **stripe_env(fake_stripe),
         },
     )
     try:
         with live_output(pytestconfig):
             running.wait_until_ready()
+        fake_stripe.webhook_url = f"{running.base_url}/webhooks/stripe"
         yield running
     finally:
         running.stop()

@@ -119,7 +119,7 @@ class BudgetAlert(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("org_id", "period", "kind", "threshold"),
         enum_check("kind", BudgetKind),
-        sa.CheckConstraint("threshold IN (50, 80, 100)", name="threshold"),
+        sa.CheckConstraint("threshold BETWEEN 1 AND 100", name="threshold"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
