@@ -7,6 +7,7 @@ gateway it mounts and installs it here, and handlers ask `services()` for it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -14,8 +15,19 @@ from sqlalchemy import Engine
 
 from gateway.auth.github import GitHubOAuth
 from gateway.auth.service import AuthService
+from gateway.dashboard.benchmarks import BenchmarkService
+from gateway.dashboard.billing import BillingService
+from gateway.dashboard.cache import CacheAdmin
 from gateway.dashboard.keys import KeyManager
+from gateway.dashboard.logs import RequestLogs
+from gateway.dashboard.members import MemberManager
+from gateway.dashboard.organization import OrganizationManager
+from gateway.dashboard.providers import ProvidersService
+from gateway.dashboard.routing import RoutingSettings
+from gateway.dashboard.usage import UsageReports
+from gateway.runtime import Gateway
 from gateway.settings import Settings
+from workers.queues import BenchmarkQueue
 
 SESSION_COOKIE = "routerai_session"
 OAUTH_STATE_COOKIE = "routerai_oauth_state"
@@ -30,17 +42,72 @@ class Services:
     auth: AuthService
     keys: KeyManager
     github: GitHubOAuth | None
+    # The gateway this process mounts: its router previews routing settings.
+    runtime: Gateway | None = None
 
     @classmethod
-    def build(cls, settings: Settings, engine: Engine, redis: aioredis.Redis) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        redis: aioredis.Redis,
+        runtime: Gateway | None = None,
+    ) -> Services:
         github = (
             GitHubOAuth(settings, public_url(settings) + GITHUB_CALLBACK_PATH)
             if settings.github_oauth_enabled
             else None
         )
         return cls(
-            settings, engine, redis, AuthService(engine, redis), KeyManager(engine, redis), github
+            settings,
+            engine,
+            redis,
+            AuthService(engine, redis),
+            KeyManager(engine, redis),
+            github,
+            runtime,
         )
+
+    @functools.cached_property
+    def routing(self) -> RoutingSettings:
+        if self.runtime is None:
+            raise RuntimeError("routing previews need the gateway this process mounts")
+        return RoutingSettings(self.engine, self.redis, self.runtime.pipeline.router)
+
+    @functools.cached_property
+    def cache(self) -> CacheAdmin:
+        return CacheAdmin(self.engine, self.redis)
+
+    @functools.cached_property
+    def usage(self) -> UsageReports:
+        return UsageReports(self.engine)
+
+    @functools.cached_property
+    def request_logs(self) -> RequestLogs:
+        return RequestLogs(self.engine)
+
+    @functools.cached_property
+    def providers(self) -> ProvidersService:
+        transport = self.runtime.transport if self.runtime is not None else None
+        if transport is None:
+            raise RuntimeError("provider key checks need the gateway this process mounts")
+        return ProvidersService.from_settings(self.settings, self.engine, self.redis, transport)
+
+    @functools.cached_property
+    def billing(self) -> BillingService:
+        return BillingService(self.engine, self.redis, self.settings)
+
+    @functools.cached_property
+    def members(self) -> MemberManager:
+        return MemberManager(self.engine)
+
+    @functools.cached_property
+    def organization(self) -> OrganizationManager:
+        return OrganizationManager(self.engine, self.redis)
+
+    @functools.cached_property
+    def benchmarks(self) -> BenchmarkService:
+        return BenchmarkService(self.engine, BenchmarkQueue(self.settings))
 
     @property
     def api_base_url(self) -> str:

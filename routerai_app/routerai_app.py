@@ -78,3 +78,69 @@ app.add_page(
     overview.overview_page(), route="/dashboard", title=overview.TITLE, on_load=OverviewState.load
 )
 app.add_page(keys.keys_page(), route="/dashboard/keys", title=keys.TITLE, on_load=KeysState.load)
+
+from routerai_app.pages import logs as logs_page  # noqa: E402
+from routerai_app.pages import usage as usage_page  # noqa: E402
+from routerai_app.state.logs import LogsState  # noqa: E402
+from routerai_app.state.usage import UsageState  # noqa: E402
+
+app.add_page(
+    usage_page.usage_page(),
+    route="/dashboard/usage",
+    title=usage_page.TITLE,
+    on_load=UsageState.load,
+)
+app.add_page(
+    logs_page.logs_page(), route="/dashboard/logs", title=logs_page.TITLE, on_load=LogsState.load
+)
+
+from routerai_app.pages import cache as cache_page  # noqa: E402
+from routerai_app.pages import routing as routing_page  # noqa: E402
+from routerai_app.state.cache import CacheState  # noqa: E402
+from routerai_app.state.routing import RoutingState  # noqa: E402
+
+app.add_page(
+    routing_page.routing_page(),
+    route="/dashboard/routing",
+    title=routing_page.TITLE,
+    on_load=RoutingState.load,
+)
+app.add_page(
+    cache_page.cache_page(),
+    route="/dashboard/cache",
+    title=cache_page.TITLE,
+    on_load=CacheState.load,
+)
+
+from routerai_app.pages import providers as providers_page  # noqa: E402
+from routerai_app.state.providers import ProvidersState  # noqa: E402
+
+app.add_page(
+    providers_page.providers_page(),
+    route="/dashboard/providers",
+    title=providers_page.TITLE,
+    on_load=ProvidersState.load,
+)
+
+from routerai_app.pages import billing as billing_page  # noqa: E402
+from routerai_app.pages import invite as invite_page  # noqa: E402
+from routerai_app.pages import settings as settings_page  # noqa: E402
+from routerai_app.state.billing import BillingState  # noqa: E402
+from routerai_app.state.invite import InviteState  # noqa: E402
+from routerai_app.state.settings import SettingsState  # noqa: E402
+
+app.add_page(
+    billing_page.billing_page(),
+    route="/dashboard/billing",
+    title=billing_page.TITLE,
+    on_load=BillingState.load,
+)
+app.add_page(
+    settings_page.settings_page(),
+    route="/dashboard/settings",
+    title=settings_page.TITLE,
+    on_load=SettingsState.load,
+)
+app.add_page(
+    invite_page.invite_page(), route="/invite", title=invite_page.TITLE, on_load=InviteState.load
+)

@@ -42,6 +42,14 @@ DASHBOARD_PAGES = {
     "dashboard": ("/dashboard", "#kpi-requests"),
     "dashboard-empty": ("/dashboard", "#empty-state"),
     "keys": ("/dashboard/keys", "#keys-table"),
+    "usage": ("/dashboard/usage", "#usage-table"),
+    "logs": ("/dashboard/logs", "#log-filters"),
+    "logs-empty": ("/dashboard/logs", "#logs-empty"),
+    "providers": ("/dashboard/providers", "#provider-cards"),
+    "routing": ("/dashboard/routing", "#routing-form"),
+    "cache": ("/dashboard/cache", "#cache-settings"),
+    "billing": ("/dashboard/billing", "#billing-plan"),
+    "settings": ("/dashboard/settings", "#members-table"),
 }
 MODELS = ("auto", "llama-3.3-70b", "auto", "qwen2.5")
 
