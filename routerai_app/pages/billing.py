@@ -148,7 +148,15 @@ def upgrade_option(plan: rx.Var) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.vstack(
-                rx.text(plan["title"], weight="bold"),
+                rx.hstack(
+                    rx.text(plan["title"], weight="bold"),
+                    rx.cond(
+                        BillingState.chosen_plan == plan["name"],
+                        rx.badge("Your choice", variant="soft", radius="full", id="chosen-plan"),
+                    ),
+                    spacing="2",
+                    align="center",
+                ),
                 rx.text(plan["price"], size="2", color=rx.color("gray", 11)),
                 spacing="0",
             ),
@@ -158,6 +166,12 @@ def upgrade_option(plan: rx.Var) -> rx.Component:
                 "Upgrade",
                 on_click=BillingState.upgrade(plan["name"]),
                 disabled=BillingState.busy != "",
+                # With a plan chosen before sign-up, that one stands out.
+                variant=rx.cond(
+                    (BillingState.chosen_plan == "") | (BillingState.chosen_plan == plan["name"]),
+                    "solid",
+                    "soft",
+                ),
                 id="upgrade-" + plan["name"].to(str),
             ),
             align="center",

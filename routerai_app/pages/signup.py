@@ -63,7 +63,8 @@ def signup_form() -> rx.Component:
                 id="signup-submit",
             ),
             rx.text(
-                "Free plan: 100,000 tokens a month, no card needed.",
+                SignupState.plan_note,
+                id="signup-plan-note",
                 size="1",
                 color=rx.color("gray", 10),
                 text_align="center",

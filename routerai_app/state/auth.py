@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from gateway.auth.accounts import SignUpError
+from gateway.billing.catalog import is_self_serve
+from gateway.billing.plans import Plan, PlanName, get_plan
 from routerai_app.auth_routes import safe_next
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState
@@ -70,19 +72,46 @@ class LoginState(rx.State):
         yield _hand_off(code, self.next_path)
 
 
+def chosen_plan(name: str | None) -> Plan | None:
+    """The plan a visitor picked on the pricing table, when it is one bought through
+    Checkout (Free needs nothing, Enterprise is sold by contact)."""
+    try:
+        plan = get_plan(name or "")
+    except ValueError:
+        return None
+    return plan if is_self_serve(plan) else None
+
+
+def plan_note(chosen: Plan | None) -> str:
+    """The line under the sign-up button: what the new account starts on."""
+    if chosen is None:
+        free = get_plan(PlanName.FREE)
+        return f"{free.title} plan: {free.included_tokens or 0:,} tokens a month, no card needed."
+    return (
+        f"You chose {chosen.title} (${chosen.monthly_price_usd:,}/month): your account "
+        "starts on Free, and the next step offers the upgrade."
+    )
+
+
 class SignupState(rx.State):
     field_errors: dict[str, str] = {}
     error: str = ""
     loading: bool = False
+    # The paid plan chosen on the pricing table, offered after sign-up ("" for Free).
     plan: str = ""
+    plan_note: str = plan_note(None)
     github_enabled: bool = False
     # Where to go once signed up: the onboarding, or back to an invitation being accepted.
     next_path: str = "/onboarding"
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
-        self.plan = self.router.url.query_parameters.get("plan", "")
-        self.next_path = safe_next(self.router.url.query_parameters.get("next"), "/onboarding")
+        params = self.router.url.query_parameters
+        chosen = chosen_plan(params.get("plan"))
+        self.plan = chosen.name.value if chosen else ""
+        self.plan_note = plan_note(chosen)
+        onboarding = f"/onboarding?plan={self.plan}" if self.plan else "/onboarding"
+        self.next_path = safe_next(params.get("next"), onboarding)
         self.field_errors = {}
         self.error = ""
         self.loading = False

@@ -85,6 +85,8 @@ class BillingState(SessionState):
     estimate_total: str = ""
     projected_total: str = ""
     upgrades: list[dict[str, str]] = []
+    # The plan picked on the pricing table before sign-up (?plan=), while still an upgrade.
+    chosen_plan: str = ""
 
     token_budget: str = ""
     usd_budget: str = ""
@@ -106,7 +108,10 @@ class BillingState(SessionState):
         self.notice = CHECKOUT_NOTICES.get(self.router.url.query_parameters.get("checkout", ""), "")
         self.action_error = self.budget_error = ""
         self.busy = ""  # a redirect to Stripe left its action marked busy in this tab
-        return await self._reload()
+        redirect = await self._reload()
+        chosen = self.router.url.query_parameters.get("plan", "")
+        self.chosen_plan = chosen if any(p["name"] == chosen for p in self.upgrades) else ""
+        return redirect
 
     @rx.event
     async def retry(self) -> AsyncIterator[rx.event.EventSpec | None]:

@@ -10,6 +10,7 @@ import reflex as rx
 from gateway.auth.accounts import SignUpError
 from gateway.dashboard.snippets import quickstart
 from routerai_app.backend import services
+from routerai_app.state.auth import chosen_plan
 from routerai_app.state.session import SessionState
 
 
@@ -19,6 +20,9 @@ class OnboardingState(SessionState):
     error: str = ""
     api_base_url: str = ""
     new_requested: bool = False
+    # The paid plan chosen before sign-up: the last step offers its checkout.
+    chosen_plan: str = ""
+    chosen_plan_title: str = ""
 
     @rx.var
     def needs_org(self) -> bool:
@@ -35,6 +39,9 @@ class OnboardingState(SessionState):
     async def load(self) -> rx.event.EventSpec | None:
         self.api_base_url = services().api_base_url
         self.new_requested = self.router.url.query_parameters.get("new") == "1"
+        chosen = chosen_plan(self.router.url.query_parameters.get("plan"))
+        self.chosen_plan = chosen.name.value if chosen else ""
+        self.chosen_plan_title = chosen.title if chosen else ""
         self.error = ""
         viewer = await self._ensure_viewer()
         self.loading = False
@@ -73,3 +80,9 @@ class OnboardingState(SessionState):
     def finish(self) -> rx.event.EventSpec:
         self.revealed_key = ""
         return rx.redirect("/dashboard")
+
+    @rx.event
+    def upgrade(self) -> rx.event.EventSpec:
+        """On to the billing page, which offers the plan chosen before sign-up."""
+        self.revealed_key = ""
+        return rx.redirect(f"/dashboard/billing?plan={self.chosen_plan}")

@@ -68,7 +68,7 @@ def chat(base_url: str, api_key: str, model: str = "auto") -> Any:
     )
 
 
-def _run(coroutine: Any) -> Any:
+def run_async(coroutine: Any) -> Any:
     """Run a coroutine to completion off Playwright's thread (it owns an event loop)."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
@@ -97,7 +97,7 @@ def session_token(account: Account) -> str:
         finally:
             await client.aclose()
 
-    return str(_run(new_session()))
+    return str(run_async(new_session()))
 
 
 def end_session(token: str) -> None:
@@ -110,7 +110,7 @@ def end_session(token: str) -> None:
         finally:
             await client.aclose()
 
-    _run(destroy())
+    run_async(destroy())
 
 
 def sign_in_context(context: BrowserContext, base_url: str, account: Account) -> None:

@@ -183,3 +183,40 @@ def test_deleting_the_organization_stops_its_keys(
     with pytest.raises(openai.AuthenticationError):
         chat(stack.base_url, account.api_key)
     assert watched.errors == []
+
+
+def test_a_plan_chosen_on_the_pricing_page_is_offered_right_after_sign_up(
+    stack: Stack, fake_stripe: FakeStripe, open_page: OpenPage
+) -> None:
+    watched = open_page(*DESKTOP)
+    page = watched.page
+    stripe_hosted_pages(page, fake_stripe)
+    page.goto(f"{stack.base_url}/pricing")
+    page.get_by_role("link", name="Choose Growth").first.click()
+
+    page.wait_for_url(re.compile(r"/signup/?\?plan=growth$"))
+    expect(page.locator("#signup-plan-note")).to_contain_text("You chose Growth")
+    page.get_by_label("Work email").fill(unique_email("chosen"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Organization name").fill("Chosen Plan Co")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/onboarding/?\?plan=growth$"))
+    expect(page.locator("#revealed-key")).to_contain_text("gw_")
+
+    page.locator("#upgrade-chosen-plan").click()
+    page.wait_for_url(re.compile(r"/dashboard/billing/?\?plan=growth$"))
+    expect(page.locator("#billing-plan")).to_have_text("Free")
+    expect(page.locator("#chosen-plan")).to_be_visible()
+    page.locator("#upgrade-growth").click()
+    page.wait_for_url(f"{fake_stripe.url}/pay/**")
+    assert fake_stripe.session_for(page.url)["metadata"]["plan"] == "growth"
+    assert watched.errors == []
+
+
+def test_a_free_or_unknown_plan_in_the_sign_up_link_changes_nothing(
+    stack: Stack, open_page: OpenPage
+) -> None:
+    page = open_page(*DESKTOP).page
+    for plan in ("free", "enterprise", "bogus"):
+        page.goto(f"{stack.base_url}/signup?plan={plan}")
+        expect(page.locator("#signup-plan-note")).to_contain_text("no card needed")

@@ -10,6 +10,8 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.e2e.journeys import run_async
+
 pytestmark = pytest.mark.e2e
 
 SOCKET_PATH = "/_event/?EIO=4&transport=websocket"
@@ -39,6 +41,6 @@ def test_the_event_socket_opens_for_the_sites_own_pages_only(web_url: str) -> No
     url = web_url.replace("http://", "ws://") + SOCKET_PATH
 
     # Engine.IO's open packet ("0{...}") is the first frame of an admitted socket.
-    assert asyncio.run(first_frame(url, web_url)).startswith("0")
+    assert run_async(first_frame(url, web_url)).startswith("0")
     with pytest.raises((InvalidStatus, ConnectionClosed)):
-        asyncio.run(first_frame(url, "https://evil.example"))
+        run_async(first_frame(url, "https://evil.example"))
