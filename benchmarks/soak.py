@@ -23,6 +23,8 @@ benchmarks/results/soak-<time>.json.
 
     python -m benchmarks.soak --minutes 10          # the documented run (70 % of capacity)
     python -m benchmarks.soak --minutes 2           # a quick one
+    python -m benchmarks.soak --uncached-misses     # unique prompts not stored: RSS without
+                                                    # the semantic cache filling up
 
 Targets: error rate < 0.1 %, RSS growth < 5 % per process, records lost 0.
 """
@@ -76,6 +78,10 @@ MIX: dict[str, tuple[int, tuple[int, ...]]] = {
     "unknown_model": (5, (404,)),
     "provider_failing": (5, (502, 503)),
 }
+# With --uncached-misses, the unique prompts ask not to be stored: no cache growth, so the
+# RSS figures show whatever else grows.
+MISS_KINDS = frozenset({"chat_miss", "stream_miss"})
+NO_STORE = {"Cache-Control": "no-store"}
 FAILING_PROVIDER = "together"
 FAILING_MODEL = "deepseek-v3"  # served by Together alone
 TIMEOUT_S = 60
@@ -123,12 +129,18 @@ class Load:
 
 
 async def one_request(
-    session: aiohttp.ClientSession, url: str, kind: str, rng: random.Random, load: Load
+    session: aiohttp.ClientSession,
+    url: str,
+    kind: str,
+    rng: random.Random,
+    load: Load,
+    store_misses: bool = True,
 ) -> None:
     path, body = body_for(kind, rng)
+    headers = NO_STORE if kind in MISS_KINDS and not store_misses else None
     began = time.perf_counter()
     try:
-        async with session.post(url + path, json=body) as response:
+        async with session.post(url + path, json=body, headers=headers) as response:
             payload = await response.read()
             status = response.status
             request_id = response.headers.get("x-request-id")
@@ -156,7 +168,9 @@ def session_for(key: str, connections: int) -> aiohttp.ClientSession:
     )
 
 
-async def closed_loop(url: str, key: str, connections: int, seconds: float, seed: int) -> Load:
+async def closed_loop(
+    url: str, key: str, connections: int, seconds: float, seed: int, store_misses: bool = True
+) -> Load:
     """`connections` clients each sending their next request when the last one ends."""
     load, rng = Load(), random.Random(seed)
     deadline = time.monotonic() + seconds
@@ -164,7 +178,7 @@ async def closed_loop(url: str, key: str, connections: int, seconds: float, seed
 
         async def client() -> None:
             while time.monotonic() < deadline:
-                await one_request(session, url, pick_kind(rng), rng, load)
+                await one_request(session, url, pick_kind(rng), rng, load, store_misses)
 
         await asyncio.gather(*(client() for _ in range(connections)))
     return load
@@ -178,6 +192,7 @@ async def open_loop(
     seed: int,
     on_tick: Any,
     max_in_flight: int = 2000,
+    store_misses: bool = True,
 ) -> Load:
     """Requests started at `rate` per second whatever the answers' pace (as traffic comes)."""
     load, rng = Load(), random.Random(seed)
@@ -193,7 +208,9 @@ async def open_loop(
                 if len(in_flight) >= max_in_flight:  # the gateway fell behind: count it
                     load.transport_errors["generator_backlog"] += 1
                     continue
-                task = asyncio.create_task(one_request(session, url, pick_kind(rng), rng, load))
+                task = asyncio.create_task(
+                    one_request(session, url, pick_kind(rng), rng, load, store_misses)
+                )
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
             if now >= next_tick:
@@ -382,6 +399,11 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=20, help="the sandbox's latency")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--uncached-misses",
+        action="store_true",
+        help="send the unique prompts with Cache-Control: no-store (no cache growth)",
+    )
     args = parser.parse_args()
 
     with ExitStack() as stack:
@@ -427,7 +449,14 @@ def main() -> None:
                 flush=True,
             )
             measured = asyncio.run(
-                closed_loop(gateway_url, key, args.connections, args.capacity_seconds, args.seed)
+                closed_loop(
+                    gateway_url,
+                    key,
+                    args.connections,
+                    args.capacity_seconds,
+                    args.seed,
+                    not args.uncached_misses,
+                )
             )
             capacity = summarize(measured, args.capacity_seconds)
             rate = capacity["throughput_rps"] * args.load
@@ -439,7 +468,17 @@ def main() -> None:
         def tick(elapsed: float) -> None:
             watched.sample(elapsed)
 
-        load = asyncio.run(open_loop(gateway_url, key, rate, seconds, args.seed + 1, tick))
+        load = asyncio.run(
+            open_loop(
+                gateway_url,
+                key,
+                rate,
+                seconds,
+                args.seed + 1,
+                tick,
+                store_misses=not args.uncached_misses,
+            )
+        )
         watched.sample(seconds)
         soak = summarize(load, seconds)
 
@@ -462,6 +501,7 @@ def main() -> None:
 
     result = {
         "minutes": args.minutes,
+        "uncached_misses": args.uncached_misses,
         "target_rate_rps": round(rate, 1),
         "capacity": capacity,
         "soak": soak,
