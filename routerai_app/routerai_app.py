@@ -14,13 +14,38 @@ from routerai_app import backend
 from routerai_app.auth_routes import AUTH_PREFIXES, auth_app
 from routerai_app.gateway_mount import gateway_lifespan, gateway_transformer
 from routerai_app.housekeeping import pending_revocations_task
-from routerai_app.pages import docs, keys, landing, login, onboarding, overview, pricing, signup
+from routerai_app.pages import (
+    billing,
+    cache,
+    docs,
+    invite,
+    keys,
+    landing,
+    login,
+    logs,
+    onboarding,
+    overview,
+    pricing,
+    providers,
+    routing,
+    signup,
+    usage,
+)
+from routerai_app.pages import settings as settings_page
 from routerai_app.state.auth import LoginState, SignupState
+from routerai_app.state.billing import BillingState
+from routerai_app.state.cache import CacheState
 from routerai_app.state.docs import DocsState
+from routerai_app.state.invite import InviteState
 from routerai_app.state.keys import KeysState
+from routerai_app.state.logs import LogsState
 from routerai_app.state.onboarding import OnboardingState
 from routerai_app.state.overview import OverviewState
+from routerai_app.state.providers import ProvidersState
+from routerai_app.state.routing import RoutingState
 from routerai_app.state.session import SessionState
+from routerai_app.state.settings import SettingsState
+from routerai_app.state.usage import UsageState
 from routerai_app.web_security import WebSecurity
 
 # The OpenAI-compatible API's namespace: every path under it is the gateway's.
@@ -74,73 +99,19 @@ app.add_page(
     title=onboarding.TITLE,
     on_load=OnboardingState.load,
 )
-app.add_page(
-    overview.overview_page(), route="/dashboard", title=overview.TITLE, on_load=OverviewState.load
-)
-app.add_page(keys.keys_page(), route="/dashboard/keys", title=keys.TITLE, on_load=KeysState.load)
 
-from routerai_app.pages import logs as logs_page  # noqa: E402
-from routerai_app.pages import usage as usage_page  # noqa: E402
-from routerai_app.state.logs import LogsState  # noqa: E402
-from routerai_app.state.usage import UsageState  # noqa: E402
-
-app.add_page(
-    usage_page.usage_page(),
-    route="/dashboard/usage",
-    title=usage_page.TITLE,
-    on_load=UsageState.load,
+# The dashboard's pages: route, page, title, and its state's loader.
+DASHBOARD = (
+    ("/dashboard", overview.overview_page, overview.TITLE, OverviewState.load),
+    ("/dashboard/usage", usage.usage_page, usage.TITLE, UsageState.load),
+    ("/dashboard/logs", logs.logs_page, logs.TITLE, LogsState.load),
+    ("/dashboard/keys", keys.keys_page, keys.TITLE, KeysState.load),
+    ("/dashboard/routing", routing.routing_page, routing.TITLE, RoutingState.load),
+    ("/dashboard/providers", providers.providers_page, providers.TITLE, ProvidersState.load),
+    ("/dashboard/cache", cache.cache_page, cache.TITLE, CacheState.load),
+    ("/dashboard/billing", billing.billing_page, billing.TITLE, BillingState.load),
+    ("/dashboard/settings", settings_page.settings_page, settings_page.TITLE, SettingsState.load),
+    ("/invite", invite.invite_page, invite.TITLE, InviteState.load),
 )
-app.add_page(
-    logs_page.logs_page(), route="/dashboard/logs", title=logs_page.TITLE, on_load=LogsState.load
-)
-
-from routerai_app.pages import cache as cache_page  # noqa: E402
-from routerai_app.pages import routing as routing_page  # noqa: E402
-from routerai_app.state.cache import CacheState  # noqa: E402
-from routerai_app.state.routing import RoutingState  # noqa: E402
-
-app.add_page(
-    routing_page.routing_page(),
-    route="/dashboard/routing",
-    title=routing_page.TITLE,
-    on_load=RoutingState.load,
-)
-app.add_page(
-    cache_page.cache_page(),
-    route="/dashboard/cache",
-    title=cache_page.TITLE,
-    on_load=CacheState.load,
-)
-
-from routerai_app.pages import providers as providers_page  # noqa: E402
-from routerai_app.state.providers import ProvidersState  # noqa: E402
-
-app.add_page(
-    providers_page.providers_page(),
-    route="/dashboard/providers",
-    title=providers_page.TITLE,
-    on_load=ProvidersState.load,
-)
-
-from routerai_app.pages import billing as billing_page  # noqa: E402
-from routerai_app.pages import invite as invite_page  # noqa: E402
-from routerai_app.pages import settings as settings_page  # noqa: E402
-from routerai_app.state.billing import BillingState  # noqa: E402
-from routerai_app.state.invite import InviteState  # noqa: E402
-from routerai_app.state.settings import SettingsState  # noqa: E402
-
-app.add_page(
-    billing_page.billing_page(),
-    route="/dashboard/billing",
-    title=billing_page.TITLE,
-    on_load=BillingState.load,
-)
-app.add_page(
-    settings_page.settings_page(),
-    route="/dashboard/settings",
-    title=settings_page.TITLE,
-    on_load=SettingsState.load,
-)
-app.add_page(
-    invite_page.invite_page(), route="/invite", title=invite_page.TITLE, on_load=InviteState.load
-)
+for route, page, title, on_load in DASHBOARD:
+    app.add_page(page(), route=route, title=title, on_load=on_load)

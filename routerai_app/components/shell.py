@@ -287,6 +287,25 @@ def page_heading(title: str, subtitle: str, actions: rx.Component | None) -> rx.
     )
 
 
+def load_error(
+    message: rx.Var[str], retry: rx.event.EventType[()], **props: object
+) -> rx.Component:
+    """A page's data could not be loaded: what happened, and a way to try again."""
+    return rx.callout(
+        rx.hstack(
+            rx.text(message),
+            rx.button("Retry", size="1", variant="soft", on_click=retry),
+            align="center",
+            spacing="3",
+        ),
+        icon="circle-alert",
+        color_scheme="red",
+        size="1",
+        width="100%",
+        **props,
+    )
+
+
 def content_skeleton() -> rx.Component:
     return rx.vstack(
         rx.grid(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.billing import BillingState
 
 TITLE = "Billing · RouterAI"
@@ -364,18 +364,7 @@ def messages() -> rx.Component:
 
 
 def billing_page() -> rx.Component:
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(BillingState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=BillingState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(BillingState.error, BillingState.retry)
     content = rx.vstack(
         past_due_banner(),
         messages(),
@@ -395,7 +384,7 @@ def billing_page() -> rx.Component:
     body = rx.cond(
         BillingState.loading,
         rx.skeleton(height="16rem", width="100%"),
-        rx.cond(BillingState.error != "", load_error, content),
+        rx.cond(BillingState.error != "", error, content),
     )
     return dashboard_shell(
         "billing",

@@ -4,52 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.cards import chart_card, stat_card
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.cache import CacheState
 
 TITLE = "Cache · RouterAI"
-PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
-
-
-def stat_card(card: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(card["label"], size="2", color=rx.color("gray", 11), weight="medium"),
-            rx.text(
-                card["value"],
-                size=rx.breakpoints(initial="6", sm="7"),
-                weight="bold",
-                id="cache-" + card["key"],
-            ),
-            rx.text(card["detail"], size="1", color=rx.color("gray", 10)),
-            spacing="1",
-        ),
-        size="2",
-        min_width="0",
-    )
-
-
-def chart(title: str, subtitle: str, figure: rx.Var, empty: rx.Var | None = None) -> rx.Component:
-    plot = rx.box(
-        rx.plotly.basic(data=figure, config=PLOT_CONFIG, use_resize_handler=True, width="100%"),
-        width="100%",
-        min_width="0",
-    )
-    body = plot if empty is None else rx.cond(empty, plot, no_hits())
-    return rx.card(
-        rx.vstack(
-            rx.vstack(
-                rx.heading(title, as_="h2", size="3"),
-                rx.text(subtitle, size="1", color=rx.color("gray", 10)),
-                spacing="0",
-            ),
-            body,
-            spacing="3",
-            width="100%",
-        ),
-        size="2",
-        min_width="0",
-    )
 
 
 def no_hits() -> rx.Component:
@@ -75,23 +34,24 @@ def no_hits() -> rx.Component:
 def figures() -> rx.Component:
     return rx.vstack(
         rx.grid(
-            rx.foreach(CacheState.cards, stat_card),
+            rx.foreach(CacheState.cards, lambda card: stat_card(card, "cache-")),
             columns=rx.breakpoints(initial="2", md="4"),
             gap="1rem",
             width="100%",
             id="cache-stats",
         ),
         rx.grid(
-            chart(
+            chart_card(
                 "Hit rate",
                 "Share of cacheable requests answered from the cache, per day",
                 CacheState.hit_rate,
             ),
-            chart(
+            chart_card(
                 "Hits by tier",
                 "Exact matches and paraphrases (semantic) over the last 14 days",
                 CacheState.tiers,
-                CacheState.has_hits,
+                has_data=CacheState.has_hits,
+                when_empty=no_hits(),
             ),
             columns=rx.breakpoints(initial="1", lg="2"),
             gap="1rem",
@@ -284,18 +244,7 @@ def cache_page() -> rx.Component:
             id="viewer-note",
         ),
     )
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(CacheState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=CacheState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(CacheState.error, CacheState.retry)
     body = rx.cond(
         CacheState.loading,
         rx.vstack(
@@ -311,7 +260,7 @@ def cache_page() -> rx.Component:
         ),
         rx.cond(
             CacheState.error != "",
-            load_error,
+            error,
             rx.vstack(figures(), settings_card(), spacing="4", width="100%"),
         ),
     )

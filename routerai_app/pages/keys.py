@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from routerai_app.components.key_reveal import key_reveal
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.keys import GRACE_LABELS, KeysState
 
 TITLE = "API keys · RouterAI"
@@ -275,24 +275,13 @@ def keys_page() -> rx.Component:
             id="viewer-note",
         ),
     )
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(KeysState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=KeysState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(KeysState.error, KeysState.retry)
     body = rx.cond(
         KeysState.loading,
         rx.skeleton(height="12rem", width="100%"),
         rx.cond(
             KeysState.error != "",
-            load_error,
+            error,
             rx.cond(KeysState.keys.length() > 0, keys_table(), empty_keys()),
         ),
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.logs import ANY, LogsState
 
 TITLE = "Request logs · RouterAI"
@@ -366,19 +366,7 @@ def logs_page() -> rx.Component:
         rx.skeleton(height="20rem", width="100%"),
         rx.cond(
             LogsState.error != "",
-            rx.callout(
-                rx.hstack(
-                    rx.text(LogsState.error),
-                    rx.button("Retry", size="1", variant="soft", on_click=LogsState.retry),
-                    align="center",
-                    spacing="3",
-                ),
-                icon="circle-alert",
-                color_scheme="red",
-                size="1",
-                width="100%",
-                id="logs-error",
-            ),
+            load_error(LogsState.error, LogsState.retry, id="logs-error"),
             rx.cond(LogsState.rows.length() > 0, log_table(), empty_state()),
         ),
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from routerai_app.components.cards import chart_card
 from routerai_app.components.code_block import snippet_tabs
 from routerai_app.components.shell import dashboard_shell
 from routerai_app.state.overview import REFRESH_MS, OverviewState
 
 TITLE = "Overview · RouterAI"
 RANGE_LABELS = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"))
-PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def range_picker() -> rx.Component:
@@ -67,29 +67,6 @@ def kpi_card(card: rx.Var) -> rx.Component:
             spacing="1",
         ),
         size="2",
-    )
-
-
-def chart_card(title: str, subtitle: str, figure: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.vstack(
-                rx.heading(title, as_="h2", size="3"),
-                rx.text(subtitle, size="1", color=rx.color("gray", 10)),
-                spacing="0",
-            ),
-            rx.box(
-                rx.plotly.basic(
-                    data=figure, config=PLOT_CONFIG, use_resize_handler=True, width="100%"
-                ),
-                width="100%",
-                min_width="0",
-            ),
-            spacing="3",
-            width="100%",
-        ),
-        size="2",
-        min_width="0",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.providers import ProvidersState
 
 TITLE = "Providers · RouterAI"
@@ -524,24 +524,13 @@ def benchmarks() -> rx.Component:
 
 
 def providers_page() -> rx.Component:
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(ProvidersState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=ProvidersState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(ProvidersState.error, ProvidersState.retry)
     body = rx.cond(
         ProvidersState.loading,
         rx.skeleton(height="16rem", width="100%"),
         rx.cond(
             ProvidersState.error != "",
-            load_error,
+            error,
             rx.vstack(provider_cards(), benchmarks(), spacing="6", width="100%"),
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.routing import RoutingState
 
 TITLE = "Routing · RouterAI"
@@ -345,18 +345,7 @@ def routing_page() -> rx.Component:
             id="viewer-note",
         ),
     )
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(RoutingState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=RoutingState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(RoutingState.error, RoutingState.retry)
     form = rx.vstack(
         strategy_section(),
         weights_section(),
@@ -375,7 +364,7 @@ def routing_page() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        rx.cond(RoutingState.error != "", load_error, form),
+        rx.cond(RoutingState.error != "", error, form),
     )
     return dashboard_shell(
         "routing",

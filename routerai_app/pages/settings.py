@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from routerai_app.components.code_block import copy_button
-from routerai_app.components.shell import dashboard_shell
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.settings import ROLE_LABELS, SettingsState
 
 TITLE = "Settings · RouterAI"
@@ -417,18 +417,7 @@ def settings_dialog() -> rx.Component:
 
 
 def settings_page() -> rx.Component:
-    load_error = rx.callout(
-        rx.hstack(
-            rx.text(SettingsState.error, " "),
-            rx.button("Retry", size="1", variant="soft", on_click=SettingsState.retry),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
+    error = load_error(SettingsState.error, SettingsState.retry)
     content = rx.vstack(
         organization_card(),
         members_card(),
@@ -440,7 +429,7 @@ def settings_page() -> rx.Component:
     body = rx.cond(
         SettingsState.loading,
         rx.skeleton(height="16rem", width="100%"),
-        rx.cond(SettingsState.error != "", load_error, content),
+        rx.cond(SettingsState.error != "", error, content),
     )
     return dashboard_shell(
         "settings",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from routerai_app.components.shell import dashboard_shell
-from routerai_app.pages.overview import chart_card
+from routerai_app.components.cards import chart_card, stat_card
+from routerai_app.components.shell import dashboard_shell, load_error
 from routerai_app.state.usage import UsageState
 
 TITLE = "Usage · RouterAI"
@@ -70,24 +70,6 @@ def export_button() -> rx.Component:
         on_click=UsageState.export_csv,
         disabled=UsageState.loading | UsageState.exporting | (UsageState.error != ""),
         id="export-csv",
-    )
-
-
-def kpi_card(card: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(card["label"], size="2", color=rx.color("gray", 11), weight="medium"),
-            rx.text(
-                card["value"],
-                size=rx.breakpoints(initial="5", sm="7"),
-                weight="bold",
-                id="usage-" + card["key"],
-            ),
-            rx.text(card["detail"], size="1", color=rx.color("gray", 10)),
-            spacing="1",
-        ),
-        size="2",
-        min_width="0",
     )
 
 
@@ -164,7 +146,7 @@ def usage_table() -> rx.Component:
 def report() -> rx.Component:
     return rx.vstack(
         rx.grid(
-            rx.foreach(UsageState.cards, kpi_card),
+            rx.foreach(UsageState.cards, lambda card: stat_card(card, "usage-")),
             columns=rx.breakpoints(initial="2", md="4"),
             gap="1rem",
             width="100%",
@@ -206,21 +188,6 @@ def empty_state() -> rx.Component:
     )
 
 
-def load_error() -> rx.Component:
-    return rx.callout(
-        rx.hstack(
-            rx.text(UsageState.error),
-            rx.button("Retry", size="1", variant="soft", on_click=UsageState.retry, id="retry"),
-            align="center",
-            spacing="3",
-        ),
-        icon="circle-alert",
-        color_scheme="red",
-        size="1",
-        width="100%",
-    )
-
-
 def usage_page() -> rx.Component:
     body = rx.cond(
         UsageState.loading,
@@ -237,7 +204,7 @@ def usage_page() -> rx.Component:
         ),
         rx.cond(
             UsageState.error != "",
-            load_error(),
+            load_error(UsageState.error, UsageState.retry),
             rx.cond(UsageState.has_usage, report(), empty_state()),
         ),
     )

@@ -100,11 +100,8 @@ class BillingState(SessionState):
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
-        viewer = await self._ensure_viewer()
-        if viewer is None:
-            return self._login_redirect()
-        if viewer.current is None:
-            return rx.redirect("/onboarding", replace=True)
+        if (leave := await self._enter_dashboard()) is not None:
+            return leave
         self.notice = CHECKOUT_NOTICES.get(self.router.url.query_parameters.get("checkout", ""), "")
         self.action_error = self.budget_error = ""
         self.busy = ""  # a redirect to Stripe left its action marked busy in this tab

@@ -110,11 +110,8 @@ class LogsState(SessionState):
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
-        viewer = await self._ensure_viewer()
-        if viewer is None:
-            return self._login_redirect()
-        if viewer.current is None:
-            return rx.redirect("/onboarding", replace=True)
+        if (leave := await self._enter_dashboard()) is not None:
+            return leave
         self.loading = not self.rows and not self.error
         actor = await self._actor()
         if actor is None:

@@ -49,11 +49,8 @@ class OverviewState(SessionState):
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
         self.api_base_url = services().api_base_url
-        viewer = await self._ensure_viewer()
-        if viewer is None:
-            return self._login_redirect()
-        if viewer.current is None:
-            return rx.redirect("/onboarding", replace=True)
+        if (leave := await self._enter_dashboard()) is not None:
+            return leave
         self.loading = not self.cards
         await self._refresh()
         return None

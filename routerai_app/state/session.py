@@ -84,6 +84,17 @@ class SessionState(rx.State):
         self._apply(viewer)
         return viewer
 
+    async def _enter_dashboard(self) -> rx.event.EventSpec | None:
+        """What every dashboard page's loader does first: refresh the shell, and send a
+        signed-out visitor to /login and a user without an organization to /onboarding.
+        None when the page may load."""
+        viewer = await self._ensure_viewer()
+        if viewer is None:
+            return self._login_redirect()
+        if viewer.current is None:
+            return rx.redirect("/onboarding", replace=True)
+        return None
+
     async def _access(self) -> Access | None:
         """The session's role in this tab's organization, checked now."""
         org_id = self._current_org()
