@@ -28,7 +28,8 @@ from gateway.analytics.rollup import pairs_for, rollup_dirty
 from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.credentials.crypto import SecretBox
 from gateway.credentials.vault import CredentialVault
-from gateway.dashboard.benchmarks import BenchmarkRunner, RunView, mark_failed, one_call_limits
+from gateway.dashboard.benchmark_runner import BenchmarkRunner, one_call_limits
+from gateway.dashboard.benchmarks import RunView, mark_failed
 from gateway.db.engine import make_engine
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session
