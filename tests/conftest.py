@@ -1,5 +1,13 @@
 """Shared fixtures. Each area's fixtures live in tests/fixtures/ as a plugin of its own."""
 
+import tempfile
+
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis (under schemathesis) keeps its examples and a cache of constants read from the
+# source, whose headers name files by absolute path: keep them out of the repository.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="routerai-hypothesis-"))
+
 pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.db",
