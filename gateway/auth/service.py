@@ -18,9 +18,9 @@ from gateway.auth import accounts
 from gateway.auth.accounts import NewOrganization, SignUpError
 from gateway.auth.github import GitHubIdentity
 from gateway.auth.memberships import OrgChoice, member_role, user_organizations
+from gateway.auth.permissions import Actor
 from gateway.auth.sessions import SessionStore
 from gateway.auth.throttle import LoginThrottle, ThrottlePolicy
-from gateway.db.enums import MemberRole
 
 INVALID_CREDENTIALS = "Incorrect email or password."
 SIGNUP_POLICY = ThrottlePolicy(account_limit=None, address_limit=20, window_s=3600)
@@ -35,15 +35,6 @@ class Viewer:
     display_name: str
     organizations: tuple[OrgChoice, ...]
     current: OrgChoice | None
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """A session's user, its current organization, and the user's role there."""
-
-    user_id: uuid.UUID
-    org_id: uuid.UUID
-    role: MemberRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +124,7 @@ class AuthService:
         current = chosen or (organizations[0] if organizations else None)
         return Viewer(profile.user_id, profile.email, profile.display_name, organizations, current)
 
-    async def access(self, token: str | None, org_id: uuid.UUID) -> Access | None:
+    async def access(self, token: str | None, org_id: uuid.UUID) -> Actor | None:
         """The user's role in `org_id`, checked now; None when signed out or not a member.
 
         Cheaper than `viewer` (one Redis read and one membership query): what a page
@@ -145,7 +136,7 @@ class AuthService:
         role = await asyncio.to_thread(
             member_role, self._engine, org_id=org_id, user_id=session.user_id
         )
-        return None if role is None else Access(session.user_id, org_id, role)
+        return None if role is None else Actor(session.user_id, org_id, role)
 
     async def switch_organization(self, token: str, org_id: uuid.UUID) -> Viewer | None:
         """Show `org_id` from now on (new tabs too), if the user belongs to it."""

@@ -12,7 +12,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
 from gateway.billing.errors import BillingError
 from gateway.billing.plans import PLANS
 from gateway.dashboard.billing import BillingOverview, BudgetSettings, InvoiceEstimate
@@ -122,7 +121,7 @@ class BillingState(SessionState):
             self._sign_out_locally()
             return self._login_redirect()
         try:
-            overview = await services().billing.overview(_actor(access))
+            overview = await services().billing.overview(access)
         except (SQLAlchemyError, RedisError, LookupError):
             log.exception("loading the billing page failed")
             self.error = "Billing could not be loaded."
@@ -190,7 +189,7 @@ class BillingState(SessionState):
             return
         yield None
         try:
-            outcome = await services().billing.upgrade(_actor(access), plan)
+            outcome = await services().billing.upgrade(access, plan)
         except PermissionDenied:
             self.action_error = "Only an owner of this organization can change its plan."
         except BillingError as exc:
@@ -211,7 +210,7 @@ class BillingState(SessionState):
             return
         yield None
         try:
-            url = await services().billing.portal(_actor(access))
+            url = await services().billing.portal(access)
         except PermissionDenied:
             self.action_error = "Only an owner of this organization can manage billing."
         except BillingError as exc:
@@ -236,7 +235,7 @@ class BillingState(SessionState):
                 thresholds=str(form.get("thresholds", "")),
                 webhook_url=str(form.get("webhook_url", "")),
             )
-            saved = await services().billing.update_budgets(_actor(access), budgets)
+            saved = await services().billing.update_budgets(access, budgets)
         except PermissionDenied:
             self.budget_error = "Only admins and owners can change budgets."
         except ValueError as exc:
@@ -249,7 +248,7 @@ class BillingState(SessionState):
             yield rx.toast.success("Budgets saved. They apply from the next request.")
         self.busy = ""
 
-    async def _start(self, action: str) -> Access | None:
+    async def _start(self, action: str) -> Actor | None:
         access = await self._access()
         if access is None:
             self._sign_out_locally()
@@ -261,10 +260,6 @@ class BillingState(SessionState):
 
 def _first_plan_with_alerts() -> str:
     return next(plan.title for plan in PLANS.values() if plan.budget_alerts)
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

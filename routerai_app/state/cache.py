@@ -12,8 +12,7 @@ import reflex as rx
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
+from gateway.auth.permissions import PermissionDenied
 from gateway.billing.plans import CacheTier
 from gateway.dashboard.cache import CacheReport, CacheSettingsForm
 from gateway.dashboard.figures import cache_tiers_figure, hit_rate_figure
@@ -120,7 +119,7 @@ class CacheState(SessionState):
             self._sign_out_locally()
             return self._login_redirect()
         try:
-            report = await services().cache.report(_actor(access))
+            report = await services().cache.report(access)
         except (SQLAlchemyError, RedisError, LookupError):
             log.exception("loading the cache report failed")
             self.error = "The cache figures could not be loaded."
@@ -190,7 +189,7 @@ class CacheState(SessionState):
             self.enabled, self.threshold / 100, int(self.ttl), self.max_temperature
         )
         try:
-            await services().cache.save_settings(_actor(access), form)
+            await services().cache.save_settings(access, form)
         except PermissionDenied:
             self.form_error = NOT_ALLOWED
         except ValueError as exc:
@@ -230,7 +229,7 @@ class CacheState(SessionState):
         self.clear_error = ""
         yield None
         try:
-            removed = await services().cache.clear(_actor(access))
+            removed = await services().cache.clear(access)
         except PermissionDenied:
             self.clear_error = NOT_ALLOWED
         except (RedisError, LookupError):
@@ -243,10 +242,6 @@ class CacheState(SessionState):
             await self._reload(keep_form=True)
         finally:
             self.busy = False
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
-from gateway.auth.permissions import Actor, PermissionDenied
+from gateway.auth.permissions import PermissionDenied
 from gateway.dashboard.snippets import quickstart
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState
@@ -49,7 +49,7 @@ class DocsState(SessionState):
         yield None
         try:
             issued = await services().keys.create(
-                Actor(access.user_id, access.org_id, access.role),
+                access,
                 name=DOCS_KEY_NAME,
                 environment="dev",
             )

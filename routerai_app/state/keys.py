@@ -13,7 +13,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
 from gateway.dashboard.keys import GRACE_PERIODS_S, IssuedKey, KeyRow
 from gateway.tenancy.keys import KeyNotFoundError
 from routerai_app.backend import services
@@ -93,7 +92,7 @@ class KeysState(SessionState):
             self._sign_out_locally()
             return self._login_redirect()
         try:
-            rows = await services().keys.list_keys(_actor(access))
+            rows = await services().keys.list_keys(access)
         except (SQLAlchemyError, RedisError):
             log.exception("listing API keys failed")
             self.error = "The keys could not be loaded."
@@ -158,7 +157,7 @@ class KeysState(SessionState):
         self.dialog_error = ""
         yield None
         try:
-            message = await action(_actor(access), form)
+            message = await action(access, form)
         except PermissionDenied:
             self.dialog_error = NOT_ALLOWED
         except (ValueError, KeyNotFoundError, LookupError) as exc:
@@ -199,10 +198,6 @@ class KeysState(SessionState):
         self.reveal_title = title
         self.dialog = "reveal"
         self.dialog_open = True
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

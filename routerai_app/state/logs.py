@@ -193,7 +193,7 @@ class LogsState(SessionState):
         if access is None:
             self._sign_out_locally()
             return None
-        return Actor(access.user_id, access.org_id, access.role)
+        return access
 
     async def _load_options(self, actor: Actor) -> None:
         try:

@@ -16,7 +16,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
 from gateway.credentials.check import (
     CredentialAddressRefused,
     CredentialRejected,
@@ -204,7 +203,7 @@ class ProvidersState(SessionState):
         if access is None:
             self._sign_out_locally()
             return self._login_redirect()
-        actor = _actor(access)
+        actor = access
         try:
             rows = await services().providers.statuses(actor)
             runs = await services().benchmarks.runs(actor)
@@ -283,7 +282,7 @@ class ProvidersState(SessionState):
         self.dialog_error = ""
         yield None
         try:
-            message = await action(_actor(access))
+            message = await action(access)
         except PermissionDenied:
             self.dialog_error = NOT_ALLOWED
         except KEY_ERRORS as exc:
@@ -328,7 +327,7 @@ class ProvidersState(SessionState):
         yield None
         try:
             run = await services().benchmarks.start(
-                _actor(access), targets=self.selected, prompts=self.prompts_text.splitlines()
+                access, targets=self.selected, prompts=self.prompts_text.splitlines()
             )
         except PermissionDenied:
             self.bench_error = "Your role can see benchmarks but not run them."
@@ -375,7 +374,7 @@ class ProvidersState(SessionState):
         if access is None:
             return None
         try:
-            return await services().benchmarks.get(_actor(access), uuid.UUID(run_id))
+            return await services().benchmarks.get(access, uuid.UUID(run_id))
         except (ValueError, BenchmarkNotFound):
             self.bench_error = "That benchmark run was not found."
         except (SQLAlchemyError, RedisError):
@@ -399,10 +398,6 @@ class ProvidersState(SessionState):
 def _run_choice(run: RunView) -> dict[str, str]:
     when = run.created_at.strftime("%b %d, %H:%M")
     return {"id": str(run.id), "label": f"{run.name} · {when}", "status": run.status}
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

@@ -11,8 +11,7 @@ import reflex as rx
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
+from gateway.auth.permissions import PermissionDenied
 from gateway.dashboard.routing import (
     WEIGHT_NAMES,
     PreviewRow,
@@ -93,7 +92,7 @@ class RoutingState(SessionState):
             self._sign_out_locally()
             return self._login_redirect()
         try:
-            view = await services().routing.view(_actor(access))
+            view = await services().routing.view(access)
         except (SQLAlchemyError, RedisError, LookupError):
             log.exception("loading the routing settings failed")
             self.error = "The routing settings could not be loaded."
@@ -225,9 +224,7 @@ class RoutingState(SessionState):
         self.preview_error = ""
         yield None
         try:
-            rows = await services().routing.preview(
-                _actor(access), self._draft(), self.custom_prompt
-            )
+            rows = await services().routing.preview(access, self._draft(), self.custom_prompt)
         except ValueError as exc:
             self.preview_error = _sentence(str(exc))
         except (SQLAlchemyError, RedisError, LookupError):
@@ -249,7 +246,7 @@ class RoutingState(SessionState):
         self.form_error = ""
         yield None
         try:
-            await services().routing.save(_actor(access), self._draft())
+            await services().routing.save(access, self._draft())
         except PermissionDenied:
             self.form_error = NOT_ALLOWED
         except ValueError as exc:
@@ -264,10 +261,6 @@ class RoutingState(SessionState):
             await self._reload()
         finally:
             self.busy = False
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

@@ -12,8 +12,8 @@ import uuid
 
 import reflex as rx
 
-from gateway.auth.permissions import Action, allows
-from gateway.auth.service import Access, Viewer
+from gateway.auth.permissions import Action, Actor, allows
+from gateway.auth.service import Viewer
 from routerai_app.backend import services
 from routerai_app.cookies import cookie_value
 
@@ -95,7 +95,7 @@ class SessionState(rx.State):
             return rx.redirect("/onboarding", replace=True)
         return None
 
-    async def _access(self) -> Access | None:
+    async def _access(self) -> Actor | None:
         """The session's role in this tab's organization, checked now."""
         org_id = self._current_org()
         if org_id is None:

@@ -16,7 +16,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.auth.permissions import Actor, PermissionDenied
-from gateway.auth.service import Access
 from gateway.dashboard.members import InvitationRow, MemberRow
 from gateway.db.enums import MemberRole
 from routerai_app.backend import public_url, services
@@ -93,7 +92,7 @@ class SettingsState(SessionState):
         if access is None:
             self._sign_out_locally()
             return self._login_redirect()
-        actor = _actor(access)
+        actor = access
         app = services()
         try:
             details = await app.organization.details(actor)
@@ -174,7 +173,7 @@ class SettingsState(SessionState):
         self._set_error(busy, "")
         yield None
         try:
-            outcome = await action(_actor(access), form)
+            outcome = await action(access, form)
         except PermissionDenied:
             self._set_error(busy, NOT_ALLOWED)
         except (ValueError, LookupError) as exc:
@@ -242,10 +241,6 @@ class SettingsState(SessionState):
     def _left_org(self) -> rx.event.EventSpec:
         self.org_id = ""
         return rx.redirect("/dashboard", replace=True)
-
-
-def _actor(access: Access) -> Actor:
-    return Actor(access.user_id, access.org_id, access.role)
 
 
 def _sentence(message: str) -> str:

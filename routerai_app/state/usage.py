@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.auth.permissions import Actor, PermissionDenied
+from gateway.auth.permissions import PermissionDenied
 from gateway.dashboard.figures import (
     CYAN,
     spend_figure,
@@ -132,7 +132,7 @@ class UsageState(SessionState):
         reports = services().usage
         try:
             days = resolve_range(self.preset, today=reports.today(), start=self.start, end=self.end)
-            report = await reports.report(Actor(access.user_id, access.org_id, access.role), days)
+            report = await reports.report(access, days)
         except ValueError as exc:
             self.range_error = str(exc)[:1].upper() + str(exc)[1:] + "."
         except PermissionDenied:
