@@ -118,7 +118,6 @@ class BillingState(SessionState):
     async def _reload(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         try:
             overview = await services().billing.overview(access)
@@ -251,7 +250,6 @@ class BillingState(SessionState):
     async def _start(self, action: str) -> Actor | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return None
         self.busy = action
         self.action_error = ""

@@ -116,7 +116,6 @@ class CacheState(SessionState):
     async def _reload(self, keep_form: bool = False) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         try:
             report = await services().cache.report(access)
@@ -179,7 +178,6 @@ class CacheState(SessionState):
     async def save(self, _form: dict[str, Any] | None = None) -> AsyncIterator[Any]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = True
@@ -222,7 +220,6 @@ class CacheState(SessionState):
     async def clear(self) -> AsyncIterator[Any]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = True

@@ -89,7 +89,6 @@ class KeysState(SessionState):
     async def _reload(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         try:
             rows = await services().keys.list_keys(access)
@@ -150,7 +149,6 @@ class KeysState(SessionState):
         """Run one change with a busy state; errors stay in the dialog."""
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = True

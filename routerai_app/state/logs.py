@@ -113,7 +113,7 @@ class LogsState(SessionState):
         if (leave := await self._enter_dashboard()) is not None:
             return leave
         self.loading = not self.rows and not self.error
-        actor = await self._actor()
+        actor = await self._access()
         if actor is None:
             return self._login_redirect()
         await self._load_options(actor)
@@ -169,7 +169,7 @@ class LogsState(SessionState):
         self.detail_loading = True
         self.detail_error = ""
         yield None
-        actor = await self._actor()
+        actor = await self._access()
         if actor is None:
             yield self._login_redirect()
             return
@@ -188,13 +188,6 @@ class LogsState(SessionState):
     def set_detail_open(self, open_: bool) -> None:
         self.detail_open = open_
 
-    async def _actor(self) -> Actor | None:
-        access = await self._access()
-        if access is None:
-            self._sign_out_locally()
-            return None
-        return access
-
     async def _load_options(self, actor: Actor) -> None:
         try:
             options = await services().request_logs.options(actor)
@@ -206,7 +199,7 @@ class LogsState(SessionState):
         self.key_options = [{"id": str(k.id), "label": k.label} for k in options.keys]
 
     async def _fetch(self, cursor: str) -> rx.event.EventSpec | None:
-        actor = await self._actor()
+        actor = await self._access()
         if actor is None:
             return self._login_redirect()
         try:

@@ -71,7 +71,6 @@ class OverviewState(SessionState):
             return None
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         self.refreshing = True
         try:

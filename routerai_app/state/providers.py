@@ -201,7 +201,6 @@ class ProvidersState(SessionState):
     async def _reload(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         actor = access
         try:
@@ -275,7 +274,6 @@ class ProvidersState(SessionState):
     ) -> AsyncIterator[rx.event.EventSpec | None]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = True
@@ -319,7 +317,6 @@ class ProvidersState(SessionState):
     async def start_benchmark(self) -> AsyncIterator[rx.event.EventSpec | None]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.starting = True

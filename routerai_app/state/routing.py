@@ -89,7 +89,6 @@ class RoutingState(SessionState):
     async def _reload(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         try:
             view = await services().routing.view(access)
@@ -217,7 +216,6 @@ class RoutingState(SessionState):
     async def preview(self) -> AsyncIterator[rx.event.EventSpec | None]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.previewing = True
@@ -239,7 +237,6 @@ class RoutingState(SessionState):
     async def save(self, _form: dict[str, Any] | None = None) -> AsyncIterator[Any]:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = True

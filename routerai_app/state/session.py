@@ -96,11 +96,15 @@ class SessionState(rx.State):
         return None
 
     async def _access(self) -> Actor | None:
-        """The session's role in this tab's organization, checked now."""
+        """The session's role in this tab's organization, checked now; without one (signed
+        out, or no longer a member) the tab forgets who was signed in."""
         org_id = self._current_org()
-        if org_id is None:
-            return None
-        return await services().auth.access(self._session_token(), org_id)
+        actor = None
+        if org_id is not None:
+            actor = await services().auth.access(self._session_token(), org_id)
+        if actor is None:
+            self._sign_out_locally()
+        return actor
 
     def _apply(self, viewer: Viewer | None) -> None:
         self.sandbox_mode = services().settings.sandbox_mode

@@ -90,7 +90,6 @@ class SettingsState(SessionState):
     async def _reload(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         actor = access
         app = services()
@@ -166,7 +165,6 @@ class SettingsState(SessionState):
         """Run one change with a busy state; its error shows where it was asked."""
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             yield self._login_redirect()
             return
         self.busy = busy

@@ -127,7 +127,6 @@ class UsageState(SessionState):
     async def _refresh(self) -> rx.event.EventSpec | None:
         access = await self._access()
         if access is None:
-            self._sign_out_locally()
             return self._login_redirect()
         reports = services().usage
         try:
