@@ -60,7 +60,10 @@ def test_landing_shows_the_promise_and_every_plan_with_its_price(
 def test_color_mode_switch_toggles_dark_mode(web_url: str, open_page: OpenPage) -> None:
     watched = open_page(1280, 800, "light")
     page = watched.page
-    page.goto(f"{web_url}/")
+    # The switch works once React has hydrated the page, which is also when the page opens
+    # its event socket: a click before that would be lost.
+    with page.expect_websocket(lambda socket: "/_event" in socket.url):
+        page.goto(f"{web_url}/")
     expect(page.locator("html")).to_have_class("light")
 
     page.get_by_role("button", name="Toggle dark mode").click()
