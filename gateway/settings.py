@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
 
+    # Mail (sign-up confirmations): SMTP at `smtp://user:password@host:port` (STARTTLS
+    # when the server offers it) or `smtps://…` (TLS from the start). Unset, mail is written
+    # to the web app's log instead, so a local install can still confirm its sign-ups.
+    smtp_url: SecretStr | None = Field(None, alias="ROUTERAI_SMTP_URL")
+    mail_from: str = Field("RouterAI <no-reply@routerai.localhost>", alias="ROUTERAI_MAIL_FROM")
+
     # Sign in with GitHub: enabled when both the client id and secret are set. The base
     # URLs point elsewhere only in tests (a fake OAuth server) or for GitHub Enterprise.
     github_client_id: str | None = Field(None, alias="ROUTERAI_GITHUB_CLIENT_ID")

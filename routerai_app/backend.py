@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from gateway.auth.github import GitHubOAuth
+from gateway.auth.mail import mailer_for
 from gateway.auth.service import AuthService
 from gateway.dashboard.benchmarks import BenchmarkService
 from gateway.dashboard.billing import BillingService
@@ -62,7 +63,9 @@ class Services:
             settings,
             engine,
             redis,
-            AuthService(engine, redis),
+            AuthService(
+                engine, redis, mailer=mailer_for(settings), public_url=public_url(settings)
+            ),
             KeyManager(engine, redis),
             github,
             runtime,

@@ -9,6 +9,7 @@ socket, the sign-in routes and the gateway's routes (/health, /v1/...) on one po
 import reflex as rx
 
 from gateway.api.app import create_app
+from gateway.auth.service import CONFIRM_PATH
 from gateway.settings import load_settings
 from routerai_app import backend
 from routerai_app.auth_routes import AUTH_PREFIXES, auth_app
@@ -32,7 +33,7 @@ from routerai_app.pages import (
     usage,
 )
 from routerai_app.pages import settings as settings_page
-from routerai_app.state.auth import LoginState, SignupState
+from routerai_app.state.auth import ConfirmState, LoginState, SignupState
 from routerai_app.state.billing import BillingState
 from routerai_app.state.cache import CacheState
 from routerai_app.state.docs import DocsState
@@ -92,6 +93,12 @@ app.add_page(
     on_load=DocsState.load,
 )
 app.add_page(signup.signup_page(), route="/signup", title=signup.TITLE, on_load=SignupState.load)
+app.add_page(
+    signup.confirm_page(),
+    route=CONFIRM_PATH,
+    title=signup.CONFIRM_TITLE,
+    on_load=ConfirmState.load,
+)
 app.add_page(login.login_page(), route="/login", title=login.TITLE, on_load=LoginState.load)
 app.add_page(
     onboarding.onboarding_page(),

@@ -1,6 +1,8 @@
 """Accounts: sign-up, password sign-in, GitHub users, and new organizations. Synchronous.
 
-Sign-up is one transaction: the user, the organization, the owner's membership and the
+A sign-up is checked and its password hashed first (`prepare_sign_up`); the account is
+created once its address is confirmed (`gateway.auth.signups`). Creating it is one
+transaction: the user, the organization, the owner's membership and the
 first API key exist together or not at all (the session is scoped to the new
 organization half-way, as `scope_session` describes). The first key's full value is
 returned once and never stored.
@@ -21,10 +23,11 @@ from gateway.auth.passwords import (
     validate_new_password,
     verify_password,
 )
+from gateway.auth.signups import SignUpRequest
 from gateway.db.enums import KeyEnvironment, MemberRole
 from gateway.db.members import add_member
 from gateway.db.models import User
-from gateway.db.orgs import create_organization
+from gateway.db.orgs import clean_org_name, create_organization
 from gateway.db.sessions import scope_session, system_session
 from gateway.db.users import create_user, get_user, get_user_by_email, normalize_email
 from gateway.tenancy.keys import create_api_key
@@ -67,22 +70,41 @@ class Profile:
     display_name: str
 
 
-def sign_up(engine: Engine, *, email: str, password: str, org_name: str) -> NewOrganization:
-    """Create a user who owns a new organization with a first API key; SignUpError if not."""
+def prepare_sign_up(*, email: str, password: str, org_name: str) -> SignUpRequest:
+    """The sign-up form checked, with the password hashed; SignUpError naming the field."""
     address = _valid_email(email)
     validate_password_field(password)
-    password_hash = hash_password(password)
+    try:
+        name = clean_org_name(org_name)
+    except ValueError as exc:
+        raise SignUpError("org_name", _sentence(str(exc))) from None
+    return SignUpRequest(address, hash_password(password), name)
+
+
+def email_registered(engine: Engine, address: str) -> bool:
+    with system_session(engine) as session:
+        return get_user_by_email(session, email=address) is not None
+
+
+def create_account(engine: Engine, request: SignUpRequest) -> NewOrganization:
+    """Create the user, who owns a new organization with a first API key; SignUpError if not."""
     try:
         with system_session(engine) as session:
-            if get_user_by_email(session, email=address) is not None:
+            if get_user_by_email(session, email=request.email) is not None:
                 raise _email_taken()
-            user = create_user(session, email=address, password_hash=password_hash)
-            return _create_owned_org(session, user.id, org_name)
+            user = create_user(session, email=request.email, password_hash=request.password_hash)
+            return _create_owned_org(session, user.id, request.org_name)
     except IntegrityError:  # a concurrent sign-up took the email (or the slug) meanwhile
-        with system_session(engine) as session:
-            if get_user_by_email(session, email=address) is not None:
-                raise _email_taken() from None
+        if email_registered(engine, request.email):
+            raise _email_taken() from None
         raise SignUpError("org_name", "That name was just taken; please try again.") from None
+
+
+def sign_up(engine: Engine, *, email: str, password: str, org_name: str) -> NewOrganization:
+    """An account created at once, without an emailed confirmation (seeding, tests)."""
+    return create_account(
+        engine, prepare_sign_up(email=email, password=password, org_name=org_name)
+    )
 
 
 def create_organization_for(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
@@ -17,13 +18,18 @@ from sqlalchemy import Engine
 from gateway.auth import accounts
 from gateway.auth.accounts import NewOrganization, SignUpError
 from gateway.auth.github import GitHubIdentity
+from gateway.auth.mail import LogMailer, Mailer, already_registered_mail, confirm_sign_up_mail
 from gateway.auth.memberships import OrgChoice, member_role, user_organizations
 from gateway.auth.permissions import Actor
 from gateway.auth.sessions import SessionStore
+from gateway.auth.signups import PendingSignUp, PendingSignUps
 from gateway.auth.throttle import LoginThrottle, ThrottlePolicy
+from gateway.background import BackgroundTasks
 
 INVALID_CREDENTIALS = "Incorrect email or password."
-SIGNUP_POLICY = ThrottlePolicy(account_limit=None, address_limit=20, window_s=3600)
+# Sign-ups per address and per email address an hour (each one mails that address).
+SIGNUP_POLICY = ThrottlePolicy(account_limit=5, address_limit=20, window_s=3600)
+CONFIRM_PATH = "/signup/confirm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +62,14 @@ class AuthService:
         sessions: SessionStore | None = None,
         login_throttle: LoginThrottle | None = None,
         signup_throttle: LoginThrottle | None = None,
+        mailer: Mailer | None = None,
+        public_url: str = "http://localhost:3000",
     ) -> None:
         self._engine = engine
+        self._mailer = mailer or LogMailer()
+        self._public_url = public_url.rstrip("/")
+        self._pending = PendingSignUps(redis)
+        self._outbox = BackgroundTasks("sending mail")
         self.sessions = sessions or SessionStore(redis)
         self._login_throttle = login_throttle or LoginThrottle(redis)
         self._signup_throttle = signup_throttle or LoginThrottle(
@@ -78,19 +90,48 @@ class AuthService:
         await self._login_throttle.record_success(email)
         return LoginResult(token=await self.sessions.create(user_id))
 
-    async def sign_up(
-        self, email: str, password: str, org_name: str, address: str
-    ) -> tuple[NewOrganization, str]:
-        """(the new organization with its first key, a session token); SignUpError if not."""
-        refused = await self._signup_throttle.check("", address)
+    async def request_sign_up(
+        self, email: str, password: str, org_name: str, address: str, next_path: str
+    ) -> str:
+        """Check the form, then mail the address; the address, as the visitor is told.
+
+        A new address gets a confirmation link (`confirm_sign_up` creates the account); one
+        that already has an account gets a reminder to log in instead. The visitor sees the
+        same answer after the same work either way (the password is hashed in both, the
+        mail leaves in the background), so the form tells no one which addresses have
+        accounts. SignUpError for a form that is wrong whatever the address.
+        """
+        refused = await self._signup_throttle.check(email, address)
         if refused is not None:
-            raise SignUpError("form", "Too many sign-ups from your network. Try again later.")
-        await self._signup_throttle.record_failure("", address)
-        created = await asyncio.to_thread(
-            accounts.sign_up, self._engine, email=email, password=password, org_name=org_name
+            raise SignUpError("form", "Too many sign-up attempts. Try again later.")
+        await self._signup_throttle.record_failure(email, address)
+        request = await asyncio.to_thread(
+            accounts.prepare_sign_up, email=email, password=password, org_name=org_name
         )
-        token = await self.sessions.create(created.user_id, created.org_id)
-        return created, token
+        if await asyncio.to_thread(accounts.email_registered, self._engine, request.email):
+            mail = already_registered_mail(request.email, f"{self._public_url}/login")
+        else:
+            token = await self._pending.put(PendingSignUp(request, next_path))
+            link = f"{self._public_url}{CONFIRM_PATH}?{urlencode({'token': token})}"
+            mail = confirm_sign_up_mail(request.email, link, request.org_name)
+        self._outbox.spawn(asyncio.to_thread(self._mailer.send, mail))
+        return request.email
+
+    async def confirm_sign_up(self, token: str) -> tuple[NewOrganization, str, str]:
+        """Create the account a confirmation link stands for: (the new organization with its
+        first key, a session token, where to go next); SignUpError when the link is spent."""
+        pending = await self._pending.take(token)
+        if pending is None:
+            raise SignUpError(
+                "link", "This link has expired or was already used. Sign up again, or log in."
+            )
+        created = await asyncio.to_thread(accounts.create_account, self._engine, pending.request)
+        session = await self.sessions.create(created.user_id, created.org_id)
+        return created, session, pending.next_path
+
+    async def drain_mail(self) -> None:
+        """Wait until the mail being sent has left (shutdown, tests)."""
+        await self._outbox.drain()
 
     async def sign_in_with_github(self, identity: GitHubIdentity) -> str:
         """A session for the GitHub user (created on first sign-in); GitHubAccountConflict."""

@@ -36,7 +36,7 @@ def create_organization(
     ValueError for an empty or too long name, an unknown plan, a bad or taken
     slug, or a reset day outside 1-28.
     """
-    clean_name = _validate_name(name)
+    clean_name = clean_org_name(name)
     plan_name = _validate_plan(plan)
     if not 1 <= budget_reset_day <= 28:
         raise ValueError(f"budget_reset_day must be between 1 and 28, not {budget_reset_day}")
@@ -79,7 +79,8 @@ def next_budget_reset(now: datetime, reset_day: int) -> datetime:
     return datetime(year, month, reset_day, tzinfo=UTC)
 
 
-def _validate_name(name: str) -> str:
+def clean_org_name(name: str) -> str:
+    """The name with its whitespace collapsed; ValueError when empty or too long."""
     clean = " ".join(name.split())
     if not clean:
         raise ValueError("an organization needs a name")

@@ -1,6 +1,8 @@
-"""The sign-in and sign-up forms.
+"""The sign-in and sign-up forms, and the sign-up confirmation link.
 
-On success the handler creates the server-side session, then sends the browser to
+A sign-up form sends a confirmation mail and says so, whatever the address; the link in
+the mail creates the account. On sign-in, or on a confirmed sign-up, the handler creates
+the server-side session, then sends the browser to
 `/auth/session` with a single-use hand-off code: only that HTTP response can set the
 HttpOnly cookie. Failures show one message and leave the form as it was.
 """
@@ -103,6 +105,8 @@ class SignupState(rx.State):
     github_enabled: bool = False
     # Where to go once signed up: the onboarding, or back to an invitation being accepted.
     next_path: str = "/onboarding"
+    # The address the confirmation link went to, once the form is sent ("" before).
+    sent_to: str = ""
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -114,6 +118,7 @@ class SignupState(rx.State):
         self.next_path = safe_next(params.get("next"), onboarding)
         self.field_errors = {}
         self.error = ""
+        self.sent_to = ""
         self.loading = False
         self.github_enabled = services().github is not None
         session = await self.get_state(SessionState)
@@ -122,27 +127,48 @@ class SignupState(rx.State):
         return None
 
     @rx.event
-    async def submit(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+    async def submit(self, form: dict[str, Any]) -> AsyncIterator[None]:
         self.loading = True
         self.field_errors = {}
         self.error = ""
         yield None
         try:
-            created, token = await services().auth.sign_up(
+            self.sent_to = await services().auth.request_sign_up(
                 str(form.get("email", "")),
                 str(form.get("password", "")),
                 str(form.get("org_name", "")),
                 self.router.session.client_ip,
+                self.next_path,
             )
         except SignUpError as exc:
             if exc.field == "form":
                 self.error = exc.message
             else:
                 self.field_errors = {exc.field: exc.message}
-            self.loading = False
+        self.loading = False
+
+    @rx.event
+    def start_over(self) -> None:
+        """Back to the form (a typo in the address, say)."""
+        self.sent_to = ""
+
+
+class ConfirmState(rx.State):
+    """`/signup/confirm?token=…`: the link from the confirmation mail creates the account."""
+
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.error = ""
+        token = self.router.url.query_parameters.get("token", "")
+        try:
+            created, session_token, next_path = await services().auth.confirm_sign_up(token)
+        except SignUpError as exc:
+            self.error = exc.message
             return
         session = await self.get_state(SessionState)
         session.org_id = str(created.org_id)
         session.revealed_key = created.api_key
-        code = await services().auth.sessions.issue_handoff(token)
-        yield _hand_off(code, self.next_path)
+        code = await services().auth.sessions.issue_handoff(session_token)
+        yield _hand_off(code, next_path)

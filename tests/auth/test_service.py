@@ -1,17 +1,21 @@
-"""The auth façade: generic failures, throttling, sessions and organizations."""
+"""The auth façade: generic failures, confirmed sign-ups, throttling, sessions, organizations."""
 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from gateway.auth.accounts import SignUpError, sign_up
-from gateway.auth.service import INVALID_CREDENTIALS, AuthService
+from gateway.auth.accounts import SignUpError, email_registered, sign_up
+from gateway.auth.service import CONFIRM_PATH, INVALID_CREDENTIALS, AuthService
 from gateway.db.enums import MemberRole
 from gateway.db.members import add_member
 from gateway.db.sessions import tenant_session
+from tests.auth.conftest import PUBLIC_URL, SENDER
+from tests.fixtures.mail import Mailbox, link_in
 
 PASSWORD = "correct horse battery staple"
 ADDRESS = "198.51.100.7"
@@ -56,19 +60,100 @@ async def test_repeated_failures_lock_the_account_even_with_the_right_password(
     assert unknown_locked[-1].error == locked.error  # unknown emails are throttled alike
 
 
-async def test_sign_up_returns_a_session_and_the_first_key(auth: AuthService) -> None:
-    created, token = await auth.sign_up("ada@example.com", PASSWORD, "Acme", ADDRESS)
+async def test_sign_up_mails_a_link_that_creates_the_account_once(
+    auth: AuthService, engine: Engine, mailbox: Mailbox
+) -> None:
+    told = await auth.request_sign_up(" Ada@Example.com ", PASSWORD, "Acme", ADDRESS, "/next")
+    await auth.drain_mail()
 
-    viewer = await auth.viewer(token)
-    assert viewer is not None and viewer.current is not None
-    assert viewer.current.org_id == created.org_id
-    assert created.api_key.startswith("gw_acme_")
+    assert told == "ada@example.com"
+    assert not email_registered(engine, "ada@example.com")  # nothing before the link
+    mail = mailbox.wait_for("ada@example.com")
+    assert mail["From"] == SENDER and "Confirm your email" in mail["Subject"]
+    link = link_in(mail)
+    assert link.startswith(f"{PUBLIC_URL}{CONFIRM_PATH}?token=")
+    token = parse_qs(urlsplit(link).query)["token"][0]
+
+    created, session, next_path = await auth.confirm_sign_up(token)
+
+    assert next_path == "/next" and created.api_key.startswith("gw_acme_")
+    viewer = await auth.viewer(session)
+    assert viewer is not None and viewer.email == "ada@example.com"
+    assert viewer.current is not None and viewer.current.org_id == created.org_id
+    assert (await auth.log_in("ada@example.com", PASSWORD, ADDRESS)).token is not None
+    with pytest.raises(SignUpError) as spent:
+        await auth.confirm_sign_up(token)
+    assert spent.value.field == "link"
 
 
-async def test_sign_up_errors_name_their_field(auth: AuthService) -> None:
-    with pytest.raises(SignUpError) as refused:
-        await auth.sign_up("ada@example.com", "short", "Acme", ADDRESS)
-    assert refused.value.field == "password"
+async def test_signing_up_with_a_registered_address_looks_the_same_and_mails_its_owner(
+    auth: AuthService, engine: Engine, mailbox: Mailbox, async_redis: aioredis.Redis
+) -> None:
+    sign_up(engine, email="ada@example.com", password=PASSWORD, org_name="Acme")
+
+    told_known = await auth.request_sign_up(
+        "ada@example.com", "another long password", "Intruder", ADDRESS, "/onboarding"
+    )
+    told_new = await auth.request_sign_up(
+        "alan@example.com", PASSWORD, "Alan Co", ADDRESS, "/onboarding"
+    )
+    await auth.drain_mail()
+
+    assert (told_known, told_new) == ("ada@example.com", "alan@example.com")
+    reminder = mailbox.wait_for("ada@example.com")
+    assert reminder["Subject"] == "You already have a RouterAI account"
+    assert link_in(reminder) == f"{PUBLIC_URL}/login"
+    assert len(mailbox.to("alan@example.com")) == 1
+    pending = [key async for key in async_redis.scan_iter("gw:web:signup:*")]
+    assert len(pending) == 1  # the new address's link; the registered one got none
+    assert (await auth.log_in("ada@example.com", PASSWORD, ADDRESS)).token is not None
+
+
+async def test_a_confirmation_link_lives_a_day_and_forged_ones_create_nothing(
+    auth: AuthService, engine: Engine, mailbox: Mailbox, async_redis: aioredis.Redis
+) -> None:
+    await auth.request_sign_up("ada@example.com", PASSWORD, "Acme", ADDRESS, "/onboarding")
+    await auth.drain_mail()
+
+    (key,) = [key async for key in async_redis.scan_iter("gw:web:signup:*")]
+    assert 0 < await async_redis.ttl(key) <= 24 * 3600
+    assert PASSWORD.encode() not in await async_redis.get(key)  # only the password's hash
+    for forged in ("", "x" * 43, key.decode().rsplit(":", 1)[1]):  # the stored digest is no token
+        with pytest.raises(SignUpError):
+            await auth.confirm_sign_up(forged)
+    assert not email_registered(engine, "ada@example.com")
+
+
+async def test_sign_up_errors_name_their_field_and_mail_no_one(
+    auth: AuthService, mailbox: Mailbox
+) -> None:
+    for form, field in (
+        (("ada@example.com", "short", "Acme"), "password"),
+        (("not an address", PASSWORD, "Acme"), "email"),
+        (("ada@example.com", PASSWORD, "   "), "org_name"),
+    ):
+        with pytest.raises(SignUpError) as refused:
+            await auth.request_sign_up(*form, ADDRESS, "/onboarding")
+        assert refused.value.field == field
+    await auth.drain_mail()
+    assert mailbox.messages == []
+
+
+async def test_sign_ups_are_throttled_per_email_address_whether_or_not_it_has_an_account(
+    auth: AuthService, engine: Engine
+) -> None:
+    sign_up(engine, email="ada@example.com", password=PASSWORD, org_name="Acme")
+    refusals = []
+    for address in ("ada@example.com", "alan@example.com"):
+        for attempt in range(6):
+            try:
+                await auth.request_sign_up(address, PASSWORD, "Co", f"192.0.2.{attempt}", "/")
+            except SignUpError as exc:
+                refusals.append((address, attempt, exc.message))
+    await auth.drain_mail()
+
+    assert [(a, n) for a, n, _ in refusals] == [("ada@example.com", 5), ("alan@example.com", 5)]
+    assert refusals[0][2] == refusals[1][2]
 
 
 async def test_members_switch_only_to_their_own_organizations(

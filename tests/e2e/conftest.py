@@ -33,6 +33,7 @@ from tests.auth.fake_github import CLIENT_ID, CLIENT_SECRET, FakeGitHub
 from tests.billing.fake_stripe import FakeStripe
 from tests.e2e.server import REPO_ROOT, Stack
 from tests.fixtures.db import PostgresServer
+from tests.fixtures.mail import Mailbox, smtp_server
 from tests.fixtures.servers import serve_in_thread
 
 ColorScheme = Literal["light", "dark"]
@@ -89,14 +90,29 @@ def stripe_env(fake: FakeStripe) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def mail_server() -> Iterator[tuple[Mailbox, str]]:
+    """A fake SMTP server on 127.0.0.1, the web app's outgoing mail server, and its URL."""
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+def mailbox(mail_server: tuple[Mailbox, str]) -> Mailbox:
+    """Every message the web app has sent (addresses are unique per test)."""
+    return mail_server[0]
+
+
+@pytest.fixture(scope="session")
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
     pytestconfig: pytest.Config,
     postgres_server: PostgresServer,
     fake_github: tuple[FakeGitHub, str],
     fake_stripe: FakeStripe,
+    mail_server: tuple[Mailbox, str],
 ) -> Iterator[Stack]:
     _, github_url = fake_github
+    _, smtp_url = mail_server
     running = Stack.start(
         data_dir=tmp_path_factory.mktemp("web-data"),
         log_dir=ARTIFACTS_DIR / "logs",
@@ -106,6 +122,7 @@ def stack(
             "ROUTERAI_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
             "ROUTERAI_GITHUB_BASE_URL": github_url,
             "ROUTERAI_GITHUB_API_URL": github_url,
+            "ROUTERAI_SMTP_URL": smtp_url,
             **stripe_env(fake_stripe),
         },
     )

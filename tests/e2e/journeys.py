@@ -21,6 +21,7 @@ from gateway.db.engine import make_engine
 from gateway.db.models import UsageDaily
 from gateway.db.sessions import tenant_session
 from tests.e2e.server import E2E_REDIS_URL
+from tests.fixtures.mail import Mailbox, link_in
 
 PASSWORD = "correct horse battery staple"
 SESSION_COOKIE = "routerai_session"
@@ -40,13 +41,27 @@ def unique_email(label: str) -> str:
     return f"{label}-{secrets.token_hex(4)}@example.com"
 
 
-def sign_up(page: Page, base_url: str, *, email: str, org_name: str) -> str:
-    """Sign up through the form; returns the first key as copied with its copy button."""
-    page.goto(f"{base_url}/signup")
+def submit_sign_up(page: Page, *, email: str, org_name: str) -> None:
+    """Fill in the sign-up form on the page and send it; it then asks to check the inbox."""
+    expect(page.locator("#signup-submit")).to_be_enabled()  # hydrated: typing is kept
     page.get_by_label("Work email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Organization name").fill(org_name)
     page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#signup-sent-to")).to_have_text(email)
+
+
+def open_confirmation(page: Page, mailbox: Mailbox, email: str) -> None:
+    """Open the link of the confirmation mail sent to `email`, as its owner would."""
+    page.goto(link_in(mailbox.wait_for(email)))
+
+
+def sign_up(page: Page, base_url: str, mailbox: Mailbox, *, email: str, org_name: str) -> str:
+    """Sign up through the form and the mailed link; returns the first key as copied with
+    its copy button."""
+    page.goto(f"{base_url}/signup")
+    submit_sign_up(page, email=email, org_name=org_name)
+    open_confirmation(page, mailbox, email)
     page.wait_for_url("**/onboarding**")
     expect(page.locator("#revealed-key")).to_contain_text("gw_")
     page.locator("#copy-key").click()

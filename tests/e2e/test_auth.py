@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.auth.fake_github import FakeGitHub, FakeUser
 from tests.e2e.conftest import DESKTOP, PHONE, OpenPage
-from tests.e2e.journeys import SESSION_COOKIE, create_account, log_in, unique_email
+from tests.e2e.journeys import (
+    SESSION_COOKIE,
+    create_account,
+    log_in,
+    open_confirmation,
+    screenshot,
+    submit_sign_up,
+    unique_email,
+)
 from tests.e2e.server import Stack
+from tests.fixtures.mail import Mailbox, link_in
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +41,33 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_generic_message(
     log_in(page, stack.base_url, email=unique_email("nobody"), password="whatever it is")
     expect(page.locator("#login-error")).to_have_text(GENERIC_FAILURE)
     assert all(c["name"] != SESSION_COOKIE for c in page.context.cookies())
+    assert watched.errors == []
+
+
+def test_signing_up_with_a_registered_email_looks_like_any_sign_up(
+    stack: Stack, open_page: OpenPage, mailbox: Mailbox, screenshots_dir: Path
+) -> None:
+    account = create_account(stack.database_url, "registered", "Registered Co")
+    newcomer = unique_email("unregistered")
+    watched = open_page(*DESKTOP)
+    page = watched.page
+    answers = []
+    for email in (account.email, newcomer):
+        page.goto(f"{stack.base_url}/signup")
+        submit_sign_up(page, email=email, org_name="Someone Else")
+        answers.append(page.locator("body").inner_text().replace(email, "<email>"))
+    screenshot(page, screenshots_dir, "signup-check-inbox-desktop")
+
+    assert answers[0] == answers[1]
+    reminder = mailbox.wait_for(account.email)
+    assert link_in(reminder) == f"{stack.base_url}/login"
+
+    # The newcomer's link works once; opened again it says why it cannot be used.
+    open_confirmation(page, mailbox, newcomer)
+    page.wait_for_url("**/onboarding**")
+    expect(page.locator("#revealed-key")).to_contain_text("gw_someone-else")
+    page.goto(link_in(mailbox.wait_for(newcomer)))
+    expect(page.get_by_role("alert")).to_contain_text("expired or was already used")
     assert watched.errors == []
 
 

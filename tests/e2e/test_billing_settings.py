@@ -13,14 +13,16 @@ from playwright.sync_api import Page, Route, expect
 from tests.billing.fake_stripe import FakeStripe
 from tests.e2e.conftest import DESKTOP, OpenPage
 from tests.e2e.journeys import (
-    PASSWORD,
     chat,
     create_account,
+    open_confirmation,
     screenshot,
     sign_in_context,
+    submit_sign_up,
     unique_email,
 )
 from tests.e2e.server import Stack
+from tests.fixtures.mail import Mailbox
 
 pytestmark = pytest.mark.e2e
 CHECKOUT_PAGE = "<!doctype html><title>Checkout</title><h1>Pay RouterAI</h1>"
@@ -85,7 +87,7 @@ def test_an_owner_upgrades_through_checkout_and_sees_the_new_plan(
 
 
 def test_an_invited_teammate_joins_as_a_viewer_and_changes_nothing(
-    stack: Stack, open_page: OpenPage, screenshots_dir: Path
+    stack: Stack, open_page: OpenPage, mailbox: Mailbox, screenshots_dir: Path
 ) -> None:
     owner = create_account(stack.database_url, "team-owner", "Team Works")
     invitee = unique_email("teammate")
@@ -114,10 +116,8 @@ def test_an_invited_teammate_joins_as_a_viewer_and_changes_nothing(
     other.goto(link)
     expect(other.locator("#invited-org")).to_have_text("Team Works")
     other.locator("#invite-signup").click()
-    other.get_by_label("Work email").fill(invitee)
-    other.get_by_label("Password").fill(PASSWORD)
-    other.get_by_label("Organization name").fill("Teammate Own")
-    other.get_by_role("button", name="Create account").click()
+    submit_sign_up(other, email=invitee, org_name="Teammate Own")
+    open_confirmation(other, mailbox, invitee)
     other.wait_for_url(re.compile(r"/invite/?\?org="))
     other.locator("#accept-invite").click()
     other.wait_for_url(f"{stack.base_url}/dashboard")
@@ -186,7 +186,7 @@ def test_deleting_the_organization_stops_its_keys(
 
 
 def test_a_plan_chosen_on_the_pricing_page_is_offered_right_after_sign_up(
-    stack: Stack, fake_stripe: FakeStripe, open_page: OpenPage
+    stack: Stack, fake_stripe: FakeStripe, open_page: OpenPage, mailbox: Mailbox
 ) -> None:
     watched = open_page(*DESKTOP)
     page = watched.page
@@ -196,10 +196,9 @@ def test_a_plan_chosen_on_the_pricing_page_is_offered_right_after_sign_up(
 
     page.wait_for_url(re.compile(r"/signup/?\?plan=growth$"))
     expect(page.locator("#signup-plan-note")).to_contain_text("You chose Growth")
-    page.get_by_label("Work email").fill(unique_email("chosen"))
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Organization name").fill("Chosen Plan Co")
-    page.get_by_role("button", name="Create account").click()
+    email = unique_email("chosen")
+    submit_sign_up(page, email=email, org_name="Chosen Plan Co")
+    open_confirmation(page, mailbox, email)
     page.wait_for_url(re.compile(r"/onboarding/?\?plan=growth$"))
     expect(page.locator("#revealed-key")).to_contain_text("gw_")
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import DESKTOP, OpenPage
 from tests.e2e.journeys import chat, screenshot, sign_up, unique_email
 from tests.e2e.server import Stack
+from tests.fixtures.mail import Mailbox
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,7 @@ def refused_with_401(base_url: str, api_key: str) -> bool:
 
 
 def test_newcomer_signs_up_sends_a_request_sees_it_live_and_revokes_a_key(
-    stack: Stack, open_page: OpenPage, screenshots_dir: Path
+    stack: Stack, open_page: OpenPage, mailbox: Mailbox, screenshots_dir: Path
 ) -> None:
     base_url = stack.base_url
     watched = open_page(*DESKTOP)
@@ -48,8 +49,9 @@ def test_newcomer_signs_up_sends_a_request_sees_it_live_and_revokes_a_key(
     page.locator("#plan-free").get_by_role("link", name="Start free").click()
     page.wait_for_url("**/signup**")
 
-    # Sign up, copy the first key with its copy button.
-    api_key = sign_up(page, base_url, email=unique_email("newcomer"), org_name="Newcomer Labs")
+    # Sign up, confirm the address from the mail, copy the first key with its copy button.
+    email = unique_email("newcomer")
+    api_key = sign_up(page, base_url, mailbox, email=email, org_name="Newcomer Labs")
     assert api_key.startswith("gw_newcomer-labs")
     expect(page.get_by_role("tab", name="Python")).to_be_visible()
     expect(page.get_by_text(api_key).last).to_be_visible()  # the snippet carries the key

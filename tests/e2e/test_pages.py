@@ -22,6 +22,7 @@ from tests.e2e.journeys import (
     unique_email,
 )
 from tests.e2e.server import Stack
+from tests.fixtures.mail import Mailbox
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,7 @@ PUBLIC_PAGES = {
     "pricing": ("/pricing", "#plan-comparison"),
     "docs": ("/docs", "#reference"),
     "signup": ("/signup", "#signup-submit:enabled"),
+    "signup-confirm-spent": ("/signup/confirm?token=spent", "#confirm-error"),
     "login": ("/login", "#login-submit:enabled"),
 }
 DASHBOARD_PAGES = {
@@ -129,12 +131,14 @@ def test_dashboard_page(
 
 
 def test_phone_sign_up_onboarding_and_menu(
-    stack: Stack, open_page: OpenPage, screenshots_dir: Path
+    stack: Stack, open_page: OpenPage, mailbox: Mailbox, screenshots_dir: Path
 ) -> None:
     watched = open_page(390, 844)
     page = watched.page
 
-    api_key = sign_up(page, stack.base_url, email=unique_email("phone"), org_name="Pocket Co")
+    api_key = sign_up(
+        page, stack.base_url, mailbox, email=unique_email("phone"), org_name="Pocket Co"
+    )
 
     assert api_key.startswith("gw_pocket-co_prod_")
     check_and_capture(page, 390, "light", screenshots_dir, "onboarding-phone")
