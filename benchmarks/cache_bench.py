@@ -1,7 +1,7 @@
 """What the cache stage costs and how fast it serves, measured in one gateway process.
 
     python -m benchmarks.cache_bench [--redis redis://127.0.0.1:6379/5] [--threads 1]
-                                     [--seconds 5] [--large 100000]
+                                     [--seconds 5] [--large 100000] [--only-http [--memo N]]
 
 Uses (and flushes) the Redis database given, default 5. Reports, with p50/p99:
 
@@ -362,8 +362,14 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--only-http", action="store_true", help="run part 4 alone")
+    parser.add_argument(
+        "--memo", type=int, default=0, help="with --only-http: the embedding memo's size"
+    )
     arguments = parser.parse_args()
-    outcome = http(arguments) if arguments.only_http else asyncio.run(main(arguments))
+    if arguments.only_http:
+        outcome = http(arguments, memo=arguments.memo)
+    else:
+        outcome = asyncio.run(main(arguments))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
