@@ -38,12 +38,14 @@ def server(
     env: dict[str, str] | None = None,
     ready_path: str = "/health",
     ready_method: str = "GET",
+    cwd: Path = ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run `python -m <args>` with `{port}` filled in; yields (base URL, process)."""
+    """Run `python -m <args>` in `cwd` (whose packages it imports first) with `{port}`
+    filled in; yields (base URL, process)."""
     port = free_port()
     command = [sys.executable, "-m", *(a.format(port=port) for a in args)]
     process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
+        command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:

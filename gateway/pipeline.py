@@ -349,7 +349,8 @@ class Pipeline:
         usage = ctx.usage or Usage(0, 0)
         settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
         for delay in SETTLE_RETRIES_S:  # money: keep trying while Redis refuses connections
-            await asyncio.sleep(delay)
+            if delay:
+                await asyncio.sleep(delay)
             try:
                 await self.admission.settle(settlement, record)
                 return

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.api.dispatch import GatewayApp
 from gateway.api.openapi import openapi_document
 from gateway.api.routes import GatewayRoutes, new_request_id
 from gateway.billing.endpoint import stripe_webhook_endpoint
@@ -44,7 +45,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await gateway.close()
 
-    app = Starlette(
+    app = GatewayApp(
+        direct={
+            ("POST", "/v1/chat/completions"): routes.chat_completions,
+            ("POST", "/v1/embeddings"): routes.embeddings,
+        },
+        internal_error=_internal_error,
         routes=[
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
@@ -81,6 +87,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return _internal_error()
+
+
+def _internal_error() -> Response:
     return _render(GatewayError("The gateway had an internal error processing your request."))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from redis.exceptions import RedisError
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.types import Scope
 
 from gateway.api.responses import error_response, gateway_headers, json_response
 from gateway.api.validation import parse_json_object
@@ -135,18 +136,18 @@ class GatewayRoutes:
         """Read and parse the body within the size limit; errors become responses."""
         ctx = _new_context(request, endpoint)
         try:
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            media = ctx.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in _JSON_TYPES:
                 raise UnsupportedMediaType(
                     f"Unsupported Content-Type {media!r}: send application/json."
                 )
-            ctx.body = parse_json_object(await self._read_body(request))
+            ctx.body = parse_json_object(await self._read_body(request, ctx.headers))
         except GatewayError as exc:
             return error_response(exc, ctx)
         return ctx
 
-    async def _read_body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
+    async def _read_body(self, request: Request, headers: Mapping[str, str]) -> bytes:
+        declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
         chunks = []
@@ -181,12 +182,20 @@ def new_request_id() -> str:
 
 
 def _new_context(request: Request, endpoint: str) -> RequestContext:
+    headers = _header_map(request.scope)
     return RequestContext(
-        headers=request.headers,
+        headers=headers,
         request_id=new_request_id(),
         endpoint=endpoint,
-        authorization=request.headers.get("authorization"),
+        authorization=headers.get("authorization"),
     )
+
+
+def _header_map(scope: Scope) -> dict[str, str]:
+    """The request's headers as a dict: what Starlette's `Headers.get` answers (the first
+    of a repeated header), at a dict's price (its lookups scan the list, and a miss raises)."""
+    raw = list(scope["headers"])
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -10,7 +10,9 @@ slot; the usage stream is one key for all tenants, so a settle script touching b
 cross-slot there. A cluster deployment needs the stream sharded by the same hash tags (one
 stream per slot group, each read by the workers); a single Redis or a replicated primary is
 what RouterAI runs on today. Appending inside the script was measured cheaper than a
-pipelined XADD: redis-py's pipeline machinery cost more than the script call itself.
+pipelined XADD: redis-py's pipeline machinery cost more than the script call itself. For
+the same reason the scripts are sent with `execute_command("EVALSHA", ...)`, the call
+`evalsha()` makes after two wrappers of its own.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class RedisAdmissionStore:
             admission.period_ttl_s,
         )
         try:
-            reply = await self._redis.evalsha(self._admit.sha, 3, *args)  # type: ignore[misc]
+            reply = await self._redis.execute_command("EVALSHA", self._admit.sha, 3, *args)
         except NoScriptError:
             reply = await self._admit(args[:3], args[3:])
         return build_result(admission, reply)
@@ -107,7 +109,7 @@ class RedisAdmissionStore:
             for field, value in usage_record.items():
                 argv += (field, value)
         try:
-            await self._redis.evalsha(self._settle.sha, len(keys), *keys, *argv)  # type: ignore[misc]
+            await self._redis.execute_command("EVALSHA", self._settle.sha, len(keys), *keys, *argv)
         except NoScriptError:
             await self._settle(keys, argv)
 

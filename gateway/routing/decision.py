@@ -90,4 +90,6 @@ class RoutingDecision:
 
     def served_by(self, target: str, attempts: int) -> RoutingDecision:
         """The decision after failover: `target` answered on attempt number `attempts`."""
+        if target == self.chosen and attempts == self.attempts:
+            return self  # the usual case, asked for by every response and usage record
         return replace(self, chosen=target, attempts=attempts)

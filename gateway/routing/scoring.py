@@ -142,12 +142,14 @@ def rank(
     providers = {o.provider for o in options}
     latency_of = {p: _latency(p, health, now) for p in providers}
     penalty_of = {p: ERROR_PENALTY * _error_rate(p, health, now) for p in providers}
-    local_first = prefer_local and complexity is Complexity.SIMPLE
-    first_of = {
-        p: not (local_first and p == LOCAL_PROVIDER and penalty_of[p] < LOCAL_HEALTHY_PENALTY)
-        for p in providers
-    }
-    fit_of = {tier: quality_fit(tier, complexity) for tier in range(1, 6)}
+    if prefer_local and complexity is Complexity.SIMPLE:
+        first_of = {
+            p: not (p == LOCAL_PROVIDER and penalty_of[p] < LOCAL_HEALTHY_PENALTY)
+            for p in providers
+        }
+    else:
+        first_of = dict.fromkeys(providers, True)
+    fit_of = _FIT_BY_TIER[complexity]
     costs = [_cost_micro(o, prompt_tokens, min(output, o.output_tokens)) for o in options]
     meets = [o.model.quality_tier >= min_tier for o in options]
     # The scales start at the best candidate that meets the tier: a free tier-1 model must not
@@ -176,6 +178,12 @@ def rank(
 def quality_fit(tier: int, complexity: Complexity) -> float:
     fit = QUALITY_FIT[complexity].get(min(max(tier, 1), 5), 0.0)
     return (1 - TIER_SHARE) * fit + TIER_SHARE * (min(max(tier, 1), 5) - 1) / 4
+
+
+_FIT_BY_TIER: Mapping[Complexity, Mapping[int, float]] = {
+    complexity: {tier: quality_fit(tier, complexity) for tier in range(1, 6)}
+    for complexity in Complexity
+}
 
 
 def is_healthy_local(option: Eligible, health: Mapping[str, ProviderHealth], now: float) -> bool:
