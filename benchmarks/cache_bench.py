@@ -39,7 +39,7 @@ import numpy as np
 import redis.asyncio as aioredis
 
 from benchmarks.cache_app import ANSWER
-from benchmarks.harness import parse_wrk, server
+from benchmarks.harness import UVICORN, parse_wrk, server
 from gateway.cache import CacheConfig, MiniLMEmbedder, SemanticCache
 from gateway.cache.index import pack_member
 from gateway.tenancy.context import TenantContext
@@ -286,8 +286,7 @@ def http(args: argparse.Namespace, memo: int = 0) -> dict[str, Any]:
         "CACHE_BENCH_THREADS": str(args.threads),
         "CACHE_BENCH_MEMO": str(memo),
     }
-    command = ["uvicorn", "benchmarks.cache_app:create_app", "--factory"]
-    command += ["--port", "{port}", "--log-level", "warning", "--no-access-log"]
+    command = [*UVICORN, "--factory", "benchmarks.cache_app:create_app"]
     pairs = [p for p in labelled_pairs() if p[0] == "paraphrase"]
     results: dict[str, Any] = {}
     with server(command, env=env) as (url, _):

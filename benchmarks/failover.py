@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 import redis
 
-from benchmarks.harness import seed_tenant, server
+from benchmarks.harness import GATEWAY, seed_tenant, server
 
 BODY = {
     "model": "llama-3.3-70b",
@@ -110,19 +110,7 @@ def main() -> None:
             "ROUTERAI_SANDBOX_URL": sandbox,
             "ROUTERAI_ATTEMPT_TIMEOUT_S": str(args.attempt_timeout_s),
         }
-        uvicorn = [
-            "uvicorn",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--factory",
-            "gateway.api.app:create_app",
-        ]
-        with server(uvicorn, env=env) as (gateway, _):
+        with server(GATEWAY, env=env) as (gateway, _):
             fault_at = args.seconds / 3
             samples = asyncio.run(run(gateway, key, sandbox, args, fault_at))
     # The switch lasts until the breaker has opened: at worst the first failing attempts'

@@ -22,21 +22,9 @@ import psutil
 import redis
 
 from benchmarks.gateway_overhead import BODY, CONNECTIONS
-from benchmarks.harness import ROOT, seed_tenant, server, wrk
+from benchmarks.harness import GATEWAY, ROOT, seed_tenant, server, wrk
 
 PATH = "/v1/chat/completions"
-UVICORN = [
-    "uvicorn",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "{port}",
-    "--log-level",
-    "warning",
-    "--no-access-log",
-    "--factory",
-    "gateway.api.app:create_app",
-]
 
 
 def main() -> None:
@@ -62,7 +50,7 @@ def main() -> None:
         env["ROUTERAI_SANDBOX_URL"] = sandbox
         gateways = {}
         for name, tree in trees.items():
-            url, process = stack.enter_context(server(UVICORN, env=env, cwd=tree))
+            url, process = stack.enter_context(server(GATEWAY, env=env, cwd=tree))
             gateways[name] = (url + PATH, psutil.Process(process.pid))
             wrk(url + PATH, BODY, key, connections=32, seconds=2)  # warm up
         for connections in reversed(CONNECTIONS):

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import redis
 
-from benchmarks.harness import ROOT, WrkResult, seed_tenant, server, wrk
+from benchmarks.harness import GATEWAY, ROOT, UVICORN, WrkResult, seed_tenant, server, wrk
 
 BODY = json.dumps(
     {
@@ -75,16 +75,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="routerai-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     key = seed_tenant(database_url)
-    uvicorn = [
-        "uvicorn",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
     with server(
         ["routerai", "sandbox", "--port", "{port}", "--latency-ms", "0"],
         ready_path="/_sandbox/stats",
@@ -97,9 +87,9 @@ def main() -> None:
         }
         with (
             server(
-                [*uvicorn, "benchmarks.bare_proxy:app"], env={"UPSTREAM": upstream}, ready_path="/"
+                [*UVICORN, "benchmarks.bare_proxy:app"], env={"UPSTREAM": upstream}, ready_path="/"
             ) as (proxy, _),
-            server([*uvicorn, "--factory", "gateway.api.app:create_app"], env=env) as (
+            server(GATEWAY, env=env) as (
                 gateway,
                 gateway_process,
             ),

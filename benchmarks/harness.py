@@ -17,6 +17,18 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# uvicorn on a free port (`server` fills in {port}), quiet; GATEWAY runs the gateway's app.
+UVICORN = [
+    "uvicorn",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--log-level",
+    "warning",
+    "--no-access-log",
+]
+GATEWAY = [*UVICORN, "--factory", "gateway.api.app:create_app"]
 POST_SCRIPT = """
 wrk.method = "POST"
 wrk.body = [[%s]]
