@@ -91,8 +91,11 @@ class LoginThrottle:
         """Count one failed sign-in against both; a new window starts with the first."""
         async with self._redis.pipeline(transaction=True) as pipe:
             for name in (self._account_key(account), self._address_key(address)):
+                # A counter made with the window's expiry if there is none (INCR keeps it);
+                # `EXPIRE … NX` would say the same but needs Redis 7, and the embedded
+                # Redis is 6.2.
+                pipe.set(name, 0, ex=self.policy.window_s, nx=True)
                 pipe.incr(name)
-                pipe.expire(name, self.policy.window_s, nx=True)
             await pipe.execute()
 
     async def record_success(self, account: str) -> None:

@@ -17,6 +17,8 @@ from gateway.db.sessions import tenant_session
 from tests.auth.conftest import PUBLIC_URL, SENDER
 from tests.fixtures.mail import Mailbox, link_in
 
+pytestmark = pytest.mark.embedded_redis_too
+
 PASSWORD = "correct horse battery staple"
 ADDRESS = "198.51.100.7"
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import redis.asyncio as aioredis
 
 from gateway.auth.sessions import SessionStore
+
+pytestmark = pytest.mark.embedded_redis_too
 
 
 class Clock:

@@ -7,6 +7,8 @@ import redis.asyncio as aioredis
 
 from gateway.auth.throttle import LoginThrottle, Refusal, ThrottlePolicy, refusal
 
+pytestmark = pytest.mark.embedded_redis_too
+
 POLICY = ThrottlePolicy(account_limit=3, address_limit=5, window_s=600)
 
 

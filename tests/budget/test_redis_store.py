@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from gateway.budget import Admission, Limits, RedisAdmissionStore, Settlement
 from gateway.budget.redis_store import budget_key, key_scope_key, org_scope_key
 from gateway.ratelimit.window import SCOPE_TTL_S
+
+pytestmark = pytest.mark.embedded_redis_too
 
 T0 = 1_800_000_000.0
 LIMITS = Limits(

@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import orjson
+import pytest
 import redis.asyncio as aioredis
 
 from gateway.cache import MiniLMEmbedder, SemanticCache
 from gateway.tenancy.context import TenantContext
 from tests.cache.conftest import Clock, chat, completion
+
+pytestmark = pytest.mark.embedded_redis_too
 
 ANSWER = orjson.dumps(completion("Paris."))
 

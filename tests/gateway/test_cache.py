@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 
 import openai
+import pytest
 import redis
 
 from gateway.cache.store import namespace
 from gateway.sandbox.control_client import SandboxControl
 from tests.gateway.conftest import Tenant
+
+pytestmark = pytest.mark.embedded_redis_too
 
 ASK = [{"role": "user", "content": "What is the capital of France?"}]
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import openai
+import pytest
 import redis
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -17,6 +18,8 @@ from gateway.pricing.catalog import Catalog, cost_micro_usd
 from gateway.sandbox.control_client import SandboxControl
 from tests.gateway.conftest import Tenant
 from workers.ingest import IngestConfig, ensure_group, ingest_once
+
+pytestmark = pytest.mark.embedded_redis_too
 
 HELLO = [{"role": "user", "content": "Count to three."}]
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import redis
 from sqlalchemy import Engine, func
 from sqlmodel import select
@@ -17,6 +18,8 @@ from gateway.analytics.dirty import OrgDay, dirty_snapshot
 from gateway.db.models import Organization, RequestLog
 from gateway.db.sessions import tenant_session
 from workers.ingest import IngestConfig, ensure_group, ingest_once
+
+pytestmark = pytest.mark.embedded_redis_too
 
 CONFIG = IngestConfig(batch_size=50, block_ms=10, claim_idle_ms=50)
 
