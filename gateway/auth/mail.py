@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from gateway.settings import Settings
+from gateway.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,12 @@ def already_registered_mail(to: str, login_link: str) -> Mail:
 
 
 def mailer_for(settings: Settings) -> Mailer:
-    """SMTP when `ROUTERAI_SMTP_URL` is set, else the log."""
-    if settings.smtp_url is None:
-        return LogMailer()
-    return SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)
+    """SMTP when `ROUTERAI_SMTP_URL` is set, else the log; production requires SMTP (in a
+    log, confirmation links would reach operators and never the people signing up)."""
+    if settings.smtp_url is not None:
+        return SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)
+    if settings.environment is Environment.PRODUCTION:
+        raise ValueError(
+            "ROUTERAI_SMTP_URL must be set in production: sign-ups are confirmed by mail"
+        )
+    return LogMailer()

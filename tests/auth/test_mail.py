@@ -65,3 +65,11 @@ def test_without_smtp_mail_goes_to_the_log(caplog: pytest.LogCaptureFixture) -> 
 def test_with_smtp_configured_mail_goes_there() -> None:
     settings = Settings(ROUTERAI_ENV="test", ROUTERAI_SMTP_URL="smtp://127.0.0.1:2525")
     assert isinstance(mailer_for(settings), SmtpMailer)
+
+
+def test_production_refuses_to_start_without_smtp() -> None:
+    production = {"ROUTERAI_ENV": "production", "ROUTERAI_SECRET_KEY": "s" * 40}
+    with pytest.raises(ValueError, match="ROUTERAI_SMTP_URL must be set in production"):
+        mailer_for(Settings(**production))
+    with_smtp = Settings(**production, ROUTERAI_SMTP_URL="smtps://u:p@mail.example.com")
+    assert isinstance(mailer_for(with_smtp), SmtpMailer)
