@@ -82,3 +82,18 @@ redis.call('HDEL', KEYS[5], scope)
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'op', 'clear', 's', scope, 'e', '')
 return #entries
 """
+
+# KEYS: entry, stats, lru
+# ARGV: now_ms, status ("exact" or "semantic"), lru member ("<scope>:<exact>")
+# The entry's body, cost and expiry (as HMGET gives them); when it is alive, also counts a
+# hit of `status` with the money it saved and refreshes its LRU rank: a hit in one call.
+HIT_SCRIPT = """
+local v = redis.call('HMGET', KEYS[1], 'b', 'c', 'x')
+if v[1] and v[3] and tonumber(v[3]) > tonumber(ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  local saved = tonumber(v[2]) or 0
+  if saved > 0 then redis.call('HINCRBY', KEYS[2], 'saved', saved) end
+  redis.call('ZADD', KEYS[3], 'XX', ARGV[1], ARGV[3])
+end
+return v
+"""

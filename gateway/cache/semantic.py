@@ -161,7 +161,16 @@ class SemanticCache:
         log_from = org.read_from() if org is not None else None
         entry, log = await self.store_.lookup(request.org_id, request.keys.exact, log_from)
         if entry is not None and entry.expires_ms > now_ms:
-            return self._hit(request, entry, EXACT, 1.0, request.keys.exact)
+            self._later(
+                self.store_.record(
+                    request.org_id,
+                    status=EXACT,
+                    saved_micro=entry.cost_micro,
+                    touch=f"{request.keys.scope}:{request.keys.exact}",
+                    now_ms=now_ms,
+                )
+            )
+            return self._hit(request, entry, EXACT, 1.0)
         if embedder is None:
             self._miss(request)
             return None
@@ -191,11 +200,17 @@ class SemanticCache:
                 break
             if not verify(_details(candidate.text), query).ok:
                 continue
-            entry = await self.store_.entry(request.org_id, candidate.entry)
+            entry = await self.store_.take(
+                request.org_id,
+                scope=request.keys.scope,
+                exact=candidate.entry,
+                status=SEMANTIC,
+                now_ms=now_ms,
+            )
             if entry is None or entry.expires_ms <= now_ms:
                 index.remove(candidate.entry)
                 continue
-            return self._hit(request, entry, SEMANTIC, candidate.similarity, candidate.entry)
+            return self._hit(request, entry, SEMANTIC, candidate.similarity)
         return None
 
     async def _follow(self, org_id: str, events: list[LogEvent], gap: bool) -> None:
@@ -328,24 +343,11 @@ class SemanticCache:
     # -- helpers ------------------------------------------------------------------------
 
     def _hit(
-        self,
-        request: CacheRequest,
-        entry: StoredEntry,
-        status: str,
-        similarity: float,
-        exact: str,
+        self, request: CacheRequest, entry: StoredEntry, status: str, similarity: float
     ) -> CacheHit:
+        """The hit served from `entry` (already counted in the stats, or about to be)."""
         request.status = status
         request.similarity = similarity
-        self._later(
-            self.store_.record(
-                request.org_id,
-                status=status,
-                saved_micro=entry.cost_micro,
-                touch=f"{request.keys.scope}:{exact}",
-                now_ms=self._now_ms(),
-            )
-        )
         completion = fresh_completion(entry.body, self._clock())
         return CacheHit(completion, status, similarity, entry.cost_micro)
 

@@ -3,7 +3,8 @@
 Every key starts with the organization's namespace `gw:cache:{org_id}:` (layout in
 `gateway.cache.scripts`); no method takes a key from outside, so no call can reach
 another tenant's data. A lookup costs one round trip: the exact entry and, when the
-process follows the organization's log, the new log events ride in the same pipeline.
+process follows the organization's log, the new log events ride in the same pipeline. A
+semantic hit costs one more: its entry, counted as a hit in the same script (`take`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from gateway.cache.index import LogEvent
-from gateway.cache.scripts import CLEAR_SCOPE_SCRIPT, PUT_SCRIPT
+from gateway.cache.scripts import CLEAR_SCOPE_SCRIPT, HIT_SCRIPT, PUT_SCRIPT
 
 MAX_SEQ = 2**64 - 1
 LOG_BATCH = 512
@@ -82,6 +83,7 @@ class RedisCacheStore:
         self.reap_limit = reap_limit
         self._put = redis.register_script(PUT_SCRIPT)
         self._clear_scope = redis.register_script(CLEAR_SCOPE_SCRIPT)
+        self._hit = redis.register_script(HIT_SCRIPT)
 
     async def lookup(
         self, org_id: str, exact: str, log_from: tuple[int, int] | None
@@ -97,9 +99,14 @@ class RedisCacheStore:
         log = _log_read(replies[1:], log_from, self.log_maxlen) if log_from else None
         return entry, log
 
-    async def entry(self, org_id: str, exact: str) -> StoredEntry | None:
-        key = namespace(org_id) + "e:" + exact
-        return _entry(await self._redis.hmget(key, _ENTRY_FIELDS))  # type: ignore[misc]
+    async def take(
+        self, org_id: str, *, scope: str, exact: str, status: str, now_ms: int
+    ) -> StoredEntry | None:
+        """The entry, counted as a hit of `status` (with its LRU rank refreshed) when it is
+        alive at `now_ms`: one round trip. The caller still checks the expiry it returns."""
+        ns = namespace(org_id)
+        keys = (ns + "e:" + exact, ns + "stats", ns + "lru")
+        return _entry(await self._hit(keys, [now_ms, status, f"{scope}:{exact}"]))
 
     async def read_log(self, org_id: str, log_from: tuple[int, int]) -> LogRead:
         pipe = self._redis.pipeline(transaction=False)
