@@ -134,24 +134,31 @@ async def test_entries_expire_after_the_tenants_ttl(
     assert exact is None and semantic is None
 
 
+@pytest.mark.parametrize(
+    "again",
+    ["How do I reverse a list in Python?", "How can I reverse a list in Python?"],
+    ids=["exact-hit", "semantic-hit"],
+)
 async def test_each_tenant_is_capped_least_recently_used_first(
     make_cache: Callable[..., SemanticCache],
     make_tenant: Callable[..., TenantContext],
     clock: Clock,
+    again: str,
 ) -> None:
     cache = make_cache(max_entries_per_org=2)
     tenant = make_tenant()
-    await remember(cache, tenant, "first question")
+    await remember(cache, tenant, "How do I reverse a list in Python?")
     clock.now += 1
-    await remember(cache, tenant, "second question")
+    await remember(cache, tenant, "What is the capital of France?")
     clock.now += 1
-    await ask(cache, tenant, "first question")  # now the most recently used
+    _, hit = await ask(cache, tenant, again)  # a hit of either tier: now the most recent
+    assert hit is not None
     await cache.drain()
     clock.now += 1
-    await remember(cache, tenant, "third question")
-    assert (await ask(cache, tenant, "first question"))[1] is not None
-    assert (await ask(cache, tenant, "second question"))[1] is None
-    assert (await ask(cache, tenant, "third question"))[1] is not None
+    await remember(cache, tenant, "Write a haiku about autumn leaves.")
+    assert (await ask(cache, tenant, "How do I reverse a list in Python?"))[1] is not None
+    assert (await ask(cache, tenant, "What is the capital of France?"))[1] is None
+    assert (await ask(cache, tenant, "Write a haiku about autumn leaves."))[1] is not None
     assert (await cache.stats(tenant.org_id)).entries == 2
 
 
