@@ -139,9 +139,9 @@ async def test_clearing_removes_this_orgs_entries_and_another_orgs_survive(
     removed = await cache.clear(actor(mine))
 
     assert removed == 3
-    assert await store.entry(str(mine.id), "a") is None
+    assert (await store.lookup(str(mine.id), "a", None))[0] is None
     assert (await cache.report(actor(mine))).entries == 0
-    assert await store.entry(str(theirs.id), "a") is not None
+    assert (await store.lookup(str(theirs.id), "a", None))[0] is not None
     assert (await cache.report(actor(theirs))).entries == 1
     theirs_keys = [k async for k in async_redis.scan_iter(match="gw:cache:*")]
     assert any(namespace(str(theirs.id)).encode() in k for k in theirs_keys)
@@ -159,7 +159,7 @@ async def test_members_and_viewers_may_not_clear(
     await put(store, org, "a")
     with pytest.raises(PermissionDenied):
         await cache.clear(actor(org, role))
-    assert await store.entry(str(org.id), "a") is not None
+    assert (await store.lookup(str(org.id), "a", None))[0] is not None
 
 
 async def test_owners_may_clear(

@@ -136,6 +136,8 @@ def test_sign_in_with_github_names_an_organization_then_shows_the_first_key(
     page.locator("#user-menu").click()
     page.get_by_role("menuitem", name="Log out").click()
     page.wait_for_url("**/login**")
+    # The page has run its load event (which could still redirect) once it says so.
+    expect(page.get_by_text("You have been signed out.")).to_be_visible()
     page.get_by_role("link", name="Continue with GitHub").click()
     page.wait_for_url("**/dashboard**")
     expect(page.locator("#org-switcher")).to_contain_text("Octo Works")
