@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 import redis
 
-from benchmarks.harness import GATEWAY, seed_tenant, server
+from benchmarks.harness import GATEWAY, sandbox_server, seed_tenant, server
 
 BODY = {
     "model": "llama-3.3-70b",
@@ -100,10 +100,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="routerai-failover-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     key = seed_tenant(database_url)
-    with server(
-        ["routerai", "sandbox", "--port", "{port}", "--latency-ms", str(args.latency_ms)],
-        ready_path="/_sandbox/stats",
-    ) as (sandbox, _):
+    with sandbox_server(args.latency_ms) as (sandbox, _):
         env = {
             "DATABASE_URL": database_url,
             "REDIS_URL": args.redis_url,

@@ -22,7 +22,7 @@ import psutil
 import redis
 
 from benchmarks.gateway_overhead import BODY, CONNECTIONS
-from benchmarks.harness import GATEWAY, ROOT, seed_tenant, server, wrk
+from benchmarks.harness import GATEWAY, ROOT, sandbox_server, seed_tenant, server, wrk
 
 PATH = "/v1/chat/completions"
 
@@ -40,12 +40,7 @@ def main() -> None:
     key = seed_tenant(database_url)
     trees = {"this tree": ROOT, "other tree": args.other.resolve()}
     with ExitStack() as stack:
-        sandbox, _ = stack.enter_context(
-            server(
-                ["routerai", "sandbox", "--port", "{port}", "--latency-ms", "0"],
-                ready_path="/_sandbox/stats",
-            )
-        )
+        sandbox, _ = stack.enter_context(sandbox_server())
         env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis_url}
         env["ROUTERAI_SANDBOX_URL"] = sandbox
         gateways = {}

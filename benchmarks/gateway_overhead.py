@@ -19,7 +19,16 @@ from pathlib import Path
 import psutil
 import redis
 
-from benchmarks.harness import GATEWAY, ROOT, UVICORN, WrkResult, seed_tenant, server, wrk
+from benchmarks.harness import (
+    GATEWAY,
+    ROOT,
+    UVICORN,
+    WrkResult,
+    sandbox_server,
+    seed_tenant,
+    server,
+    wrk,
+)
 
 BODY = json.dumps(
     {
@@ -75,10 +84,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="routerai-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     key = seed_tenant(database_url)
-    with server(
-        ["routerai", "sandbox", "--port", "{port}", "--latency-ms", "0"],
-        ready_path="/_sandbox/stats",
-    ) as (sandbox, _):
+    with sandbox_server() as (sandbox, _):
         upstream = f"{sandbox}/openai"
         env = {
             "DATABASE_URL": database_url,

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +83,14 @@ class WrkResult:
     p99_ms: float
     errors: int
     requests: int
+
+
+def sandbox_server(
+    latency_ms: float = 0,
+) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    """`routerai sandbox` (every provider's wire protocol) answering after `latency_ms`."""
+    command = ["routerai", "sandbox", "--port", "{port}", "--latency-ms", str(latency_ms)]
+    return server(command, ready_path="/_sandbox/stats")
 
 
 def wrk(url: str, body: str, key: str, *, connections: int, seconds: int) -> WrkResult:

@@ -54,7 +54,7 @@ import psutil
 import redis
 from sqlalchemy import text
 
-from benchmarks.harness import ROOT, free_port, server
+from benchmarks.harness import ROOT, free_port, sandbox_server, server
 from benchmarks.pgdb import DEFAULT_ADMIN_URL, scratch_database
 
 QUESTIONS = [
@@ -410,11 +410,7 @@ def main() -> None:
         database_url = stack.enter_context(scratch_database(args.admin_url))
         redis_url = stack.enter_context(redis_server())
         key = seed_tenant(database_url)
-        sandbox_url, sandbox = stack.enter_context(
-            server(
-                ["routerai", "sandbox", "--port", "{port}", "--latency-ms", str(args.latency_ms)]
-            )
-        )
+        sandbox_url, sandbox = stack.enter_context(sandbox_server(args.latency_ms))
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
