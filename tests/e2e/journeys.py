@@ -63,7 +63,9 @@ def sign_up(page: Page, base_url: str, mailbox: Mailbox, *, email: str, org_name
     submit_sign_up(page, email=email, org_name=org_name)
     open_confirmation(page, mailbox, email)
     page.wait_for_url("**/onboarding**")
-    expect(page.locator("#revealed-key")).to_contain_text("gw_")
+    # The link creates the account, then hands the session over and loads the onboarding:
+    # three page loads, slow on a busy 2-core machine.
+    expect(page.locator("#revealed-key")).to_contain_text("gw_", timeout=30_000)
     page.locator("#copy-key").click()
     expect(page.get_by_text("Copied to the clipboard").first).to_be_visible()
     # The confirmation appears where the pointer rests on a phone, and a hovered toast stays;
