@@ -8,7 +8,7 @@ at a fake GitHub and billing at a fake Stripe, both on 127.0.0.1. Chromium is De
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
 ]
 # Assertions wait for the page up to this long: generous, because other test runs may
 # share the machine's two cores. Time limits the product promises are asserted explicitly.
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=20_000)
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
 
@@ -176,12 +176,13 @@ class WatchedPage:
 
 
 OpenPage = Callable[..., WatchedPage]
+OPEN_CONTEXTS = pytest.StashKey[list[BrowserContext]]()
 
 
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
+def open_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[OpenPage]:
     """Open a fresh browser context (its own cookies) with a viewport and color scheme."""
-    contexts: list[BrowserContext] = []
+    contexts = request.node.stash[OPEN_CONTEXTS] = []
 
     def open_(width: int, height: int, color_scheme: ColorScheme = "light") -> WatchedPage:
         viewport: ViewportSize = {"width": width, "height": height}
@@ -196,6 +197,33 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """When a browser test fails, its report says where each page was and what it showed,
+    and a screenshot of each lands in test-artifacts/failures."""
+    report = yield
+    if report.when == "call" and report.failed:
+        contexts: list[BrowserContext] = item.stash.get(OPEN_CONTEXTS, [])
+        for number, context in enumerate(contexts):
+            for page in context.pages:
+                report.sections.append(("page at failure", _page_state(item, page, number)))
+    return report
+
+
+def _page_state(item: pytest.Item, page: Page, number: int) -> str:
+    failures = ARTIFACTS_DIR / "failures"
+    failures.mkdir(parents=True, exist_ok=True)
+    shot = failures / f"{item.name}-{number}.png"
+    try:
+        page.screenshot(path=shot, full_page=True)
+        text = page.locator("body").inner_text(timeout=2_000)
+    except Exception as exc:  # the page may have crashed or closed: report what is known
+        return f"{page.url}\n(unreadable: {exc})"
+    return f"{page.url}\nscreenshot: {shot.relative_to(REPO_ROOT)}\n{text[:800]}"
 
 
 @pytest.fixture(scope="session")
