@@ -47,6 +47,7 @@ from gateway.errors import (
 )
 from gateway.execution import Attempt, Executor, StreamStart
 from gateway.metrics import Metrics
+from gateway.pipelined_redis import ReplyLost
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
@@ -356,6 +357,11 @@ class Pipeline:
                 return
             except RedisConnectionError:  # refused before anything ran: safe to resend
                 continue
+            except ReplyLost:  # it may have run: sending it again could count it twice
+                log.error(
+                    "usage record of %s may be lost: Redis dropped the settle", ctx.request_id
+                )
+                return
         log.error(
             "usage record of %s lost: Redis unreachable for %.0f s",
             ctx.request_id,

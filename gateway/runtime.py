@@ -23,6 +23,7 @@ from gateway.health.platform_limit import PlatformRateLimiter
 from gateway.health.store import HealthStore
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
+from gateway.pipelined_redis import PipelinedRedis
 from gateway.pricing.catalog import PROVIDERS, Catalog
 from gateway.providers.credentials import PlatformCredentials
 from gateway.providers.discovery import ollama_models, with_local_models
@@ -42,6 +43,8 @@ from gateway.usage import UsageRecorder
 class Gateway:
     settings: Settings
     redis: aioredis.Redis
+    # The hot path's script calls, over one pipelined connection (see pipelined_redis).
+    wire: PipelinedRedis
     engine: Engine
     transport: Transport
     pipeline: Pipeline
@@ -58,6 +61,7 @@ class Gateway:
         # A blocking pool waits for a free connection under bursts instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=256, timeout=5)
         redis = aioredis.Redis(connection_pool=pool)
+        wire = PipelinedRedis.like(redis)
         engine = make_engine(settings.resolved_database_url)
         transport = Transport(
             connect_timeout_s=settings.upstream_connect_timeout_s,
@@ -98,14 +102,14 @@ class Gateway:
                 redis, DatabaseTenantLoader(engine), local_ttl_s=settings.tenant_cache_ttl_s
             ),
             router=router,
-            admission=RedisAdmissionStore(redis),
+            admission=RedisAdmissionStore(redis, wire=wire),
             executor=Executor(registry, transport, gate=gate, limits=limits),
             recorder=UsageRecorder(redis),
             catalog=catalog,
             metrics=Metrics(),
             cache=SemanticCache(redis, MiniLMEmbedder(threads=settings.cache_model_threads)),
         )
-        return cls(settings, redis, engine, transport, pipeline, health, vault, embedded)
+        return cls(settings, redis, wire, engine, transport, pipeline, health, vault, embedded)
 
     async def start(self) -> None:
         """Background work of a running gateway: hearing of organizations' changes, and
@@ -140,5 +144,6 @@ class Gateway:
             await self.pipeline.cache.drain()
         await self.health.close()
         await self.transport.close()
+        await self.wire.aclose()
         await self.redis.aclose()
         self.engine.dispose()

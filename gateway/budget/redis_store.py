@@ -11,8 +11,8 @@ cross-slot there. A cluster deployment needs the stream sharded by the same hash
 stream per slot group, each read by the workers); a single Redis or a replicated primary is
 what RouterAI runs on today. Appending inside the script was measured cheaper than a
 pipelined XADD: redis-py's pipeline machinery cost more than the script call itself. For
-the same reason the scripts are sent with `execute_command("EVALSHA", ...)`, the call
-`evalsha()` makes after two wrappers of its own.
+the same reason admit and settle go over the process's `PipelinedRedis` connection rather
+than redis-py's pool; a settle whose reply was lost (`ReplyLost`) is not sent again.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from redis.exceptions import NoScriptError
 from gateway.budget.admission import Admission, AdmissionResult, Settlement
 from gateway.budget.decision import build_result, to_ms
 from gateway.budget.scripts import ADMIT_SCRIPT, SEED_SCRIPT, SETTLE_SCRIPT
+from gateway.pipelined_redis import PipelinedRedis
 
 DEFAULT_STREAM_KEY = "gw:usage"
 
@@ -46,10 +47,20 @@ def budget_key(org_id: str, period_id: str) -> str:
 
 
 class RedisAdmissionStore:
-    """The `AdmissionStore` contract on Redis: atomic across any number of processes."""
+    """The `AdmissionStore` contract on Redis: atomic across any number of processes.
 
-    def __init__(self, redis: aioredis.Redis, stream_key: str = DEFAULT_STREAM_KEY) -> None:
+    The scripts run over `wire` (by default a pipelined connection of its own to `redis`'s
+    server); the rarer calls over `redis`."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        stream_key: str = DEFAULT_STREAM_KEY,
+        *,
+        wire: PipelinedRedis | None = None,
+    ) -> None:
         self._redis = redis
+        self._wire = wire or PipelinedRedis.like(redis)
         self._stream_key = stream_key
         self._admit = redis.register_script(ADMIT_SCRIPT)
         self._settle = redis.register_script(SETTLE_SCRIPT)
@@ -75,7 +86,7 @@ class RedisAdmissionStore:
             admission.period_ttl_s,
         )
         try:
-            reply = await self._redis.execute_command("EVALSHA", self._admit.sha, 3, *args)
+            reply = await self._wire.execute("EVALSHA", self._admit.sha, 3, *args)
         except NoScriptError:
             reply = await self._admit(args[:3], args[3:])
         return build_result(admission, reply)
@@ -109,7 +120,7 @@ class RedisAdmissionStore:
             for field, value in usage_record.items():
                 argv += (field, value)
         try:
-            await self._redis.execute_command("EVALSHA", self._settle.sha, len(keys), *keys, *argv)
+            await self._wire.execute("EVALSHA", self._settle.sha, len(keys), *keys, *argv)
         except NoScriptError:
             await self._settle(keys, argv)
 

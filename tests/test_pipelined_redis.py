@@ -1,0 +1,84 @@
+"""The hot path's pipelined Redis connection, against real Redis servers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+
+from gateway.pipelined_redis import PipelinedRedis, ReplyLost, encode
+
+pytestmark = pytest.mark.embedded_redis_too
+
+
+@pytest.fixture
+async def wire(async_redis: aioredis.Redis) -> AsyncIterator[PipelinedRedis]:
+    connection = PipelinedRedis.like(async_redis)
+    yield connection
+    await connection.aclose()
+
+
+async def test_concurrent_commands_each_get_their_own_reply(wire: PipelinedRedis) -> None:
+    replies = await asyncio.gather(*(wire.execute("INCRBY", f"n:{i % 7}", i) for i in range(500)))
+    expected: dict[int, int] = {}
+    for i, reply in enumerate(replies):
+        expected[i % 7] = expected.get(i % 7, 0) + i
+        assert reply == expected[i % 7]
+
+
+async def test_it_uses_the_database_and_server_of_the_client_it_was_made_like(
+    wire: PipelinedRedis, async_redis: aioredis.Redis
+) -> None:
+    assert await wire.execute("SET", "shared", "from the wire") == b"OK"
+    assert await async_redis.get("shared") == b"from the wire"
+
+
+async def test_error_replies_raise_as_in_redis_py(wire: PipelinedRedis) -> None:
+    await wire.execute("SET", "text", "not a number")
+    with pytest.raises(ResponseError, match="not an integer"):
+        await wire.execute("INCR", "text")
+    with pytest.raises(NoScriptError):
+        await wire.execute("EVALSHA", "0" * 40, 0)
+    assert await wire.execute("ECHO", "still in step") == b"still in step"
+
+
+async def test_a_cancelled_caller_does_not_shift_the_replies(wire: PipelinedRedis) -> None:
+    slow = asyncio.ensure_future(wire.execute("BLPOP", "nothing-here", 0.2))
+    await asyncio.sleep(0.05)  # sent, waiting for its reply
+    slow.cancel()
+    assert await wire.execute("ECHO", "mine") == b"mine"
+
+
+async def test_a_drop_in_flight_is_reply_lost_and_the_next_call_reconnects(
+    wire: PipelinedRedis, async_redis: aioredis.Redis
+) -> None:
+    client_id = await wire.execute("CLIENT", "ID")
+    blocked = asyncio.ensure_future(wire.execute("BLPOP", "nothing-here", 5))
+    await asyncio.sleep(0.05)
+    await async_redis.client_kill_filter(_id=client_id)
+    with pytest.raises(ReplyLost):
+        await blocked
+    assert await wire.execute("ECHO", "back") == b"back"
+    assert await wire.execute("CLIENT", "ID") != client_id
+
+
+async def test_no_server_is_a_connection_error_nothing_was_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+    wire = PipelinedRedis(port=port)
+    with pytest.raises(RedisConnectionError):
+        await wire.execute("PING")
+
+
+def test_commands_are_encoded_as_resp_bulk_strings() -> None:
+    assert encode(("SET", b"k\r\n", 12, 0.5)) == (
+        b"*4\r\n$3\r\nSET\r\n$3\r\nk\r\n\r\n$2\r\n12\r\n$3\r\n0.5\r\n"
+    )
+    with pytest.raises(TypeError):
+        encode(("SET", "k", None))
