@@ -16,8 +16,9 @@ What a caller can rely on when something fails:
   run, so a caller that moves money must not send it again;
 - an error reply raises `ResponseError` (`NoScriptError` for NOSCRIPT), as in redis-py.
 
-The first command after a drop connects again. A connection belongs to the event loop
-that made it; called from another loop, it connects anew.
+The first command after a drop connects again, trying for about 1.6 s before it gives up.
+A connection belongs to the event loop that made it; called from another loop, it
+connects anew.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 CONNECT_TIMEOUT_S = 5.0
+CONNECT_RETRIES_S = (0, 0.1, 0.5, 1.0)
+"""Waits before each attempt to connect: a Redis restart of a second or so is absorbed."""
 
 Arg = str | bytes | int | float
 
@@ -63,8 +66,7 @@ class PipelinedRedis:
         if db:
             self._handshake.append(("SELECT", db))
         self._protocol: _RespProtocol | None = None
-        self._connecting: asyncio.Lock | None = None
-        self._connecting_loop: asyncio.AbstractEventLoop | None = None
+        self._connecting: asyncio.Task[_RespProtocol] | None = None
 
     @classmethod
     def like(cls, client: aioredis.Redis) -> PipelinedRedis:
@@ -91,19 +93,29 @@ class PipelinedRedis:
         return await protocol.send(args)
 
     async def aclose(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._protocol is not None:
             self._protocol.close()
             self._protocol = None
 
     async def _reconnect(self) -> _RespProtocol:
+        """The connection, made anew; callers arriving meanwhile share the one attempt."""
         loop = asyncio.get_running_loop()
-        if self._connecting is None or self._connecting_loop is not loop:
-            self._connecting, self._connecting_loop = asyncio.Lock(), loop
-        async with self._connecting:
-            protocol = self._protocol
-            if protocol is None or protocol.closed or protocol.loop is not loop:
-                protocol = self._protocol = await self._connect(loop)
-        return protocol
+        task = self._connecting
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._connecting = loop.create_task(self._connect_with_retries(loop))
+        return await asyncio.shield(task)
+
+    async def _connect_with_retries(self, loop: asyncio.AbstractEventLoop) -> _RespProtocol:
+        for delay in CONNECT_RETRIES_S:
+            await asyncio.sleep(delay)
+            try:
+                self._protocol = await self._connect(loop)
+                return self._protocol
+            except RedisConnectionError as exc:
+                failure = exc
+        raise failure
 
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> _RespProtocol:
         host, port, path, tls = self._address

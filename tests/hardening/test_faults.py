@@ -27,6 +27,7 @@ from sqlalchemy import Engine, make_url
 from starlette.applications import Starlette
 
 from gateway.api.app import create_app
+from gateway.pipelined_redis import ReplyLost
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from gateway.usage import USAGE_STREAM
@@ -154,6 +155,42 @@ def test_a_request_in_flight_when_redis_goes_down_is_answered_and_recorded(
     [answered] = outcomes
     assert answered.ok  # the client got its whole answer…
     assert answered.request_id in records_in(redis_server.url)  # …and it was recorded
+
+
+class SettleRepliesLost:
+    """The gateway's admission store, except that each settle's reply is lost after the
+    settle ran, as when Redis drops the connection between running it and replying."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.settles = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def settle(self, *args: Any) -> None:
+        self.settles += 1
+        await self.store.settle(*args)
+        raise ReplyLost("Redis closed the connection before replying")
+
+
+def test_a_settle_whose_reply_was_lost_is_not_sent_again(
+    app_on_private_redis: tuple[Starlette, str],
+    redis_server: PrivateRedis,
+    tenant: Tenant,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, url = app_on_private_redis
+    with httpx.Client(base_url=url, timeout=60) as http:
+        assert send(http, tenant, "chat").ok
+        pipeline = app.state.gateway.pipeline
+        pipeline.admission = lossy = SettleRepliesLost(pipeline.admission)
+        answered = send(http, tenant, "chat")
+        wait_for(lambda: "may be lost" in caplog.text, timeout_s=10)
+    assert answered.ok
+    # Sending it again could have counted the request twice: the one settle stands.
+    assert lossy.settles == 1
+    assert records_in(redis_server.url).count(answered.request_id) == 1
 
 
 @pytest.fixture
