@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
-from gateway.pipelined_redis import PipelinedRedis, ReplyLost, encode
+from gateway.pipelined_redis import PipelinedRedis, ReplyLost
 
 pytestmark = pytest.mark.embedded_redis_too
 
@@ -76,9 +76,9 @@ async def test_no_server_is_a_connection_error_nothing_was_sent() -> None:
         await wire.execute("PING")
 
 
-def test_commands_are_encoded_as_resp_bulk_strings() -> None:
-    assert encode(("SET", b"k\r\n", 12, 0.5)) == (
-        b"*4\r\n$3\r\nSET\r\n$3\r\nk\r\n\r\n$2\r\n12\r\n$3\r\n0.5\r\n"
-    )
-    with pytest.raises(TypeError):
-        encode(("SET", "k", None))
+async def test_any_bytes_and_numbers_travel_intact(wire: PipelinedRedis) -> None:
+    value = b"line\r\nbreak \x00 \xff"
+    await wire.execute("SET", "raw", value)
+    assert await wire.execute("GET", "raw") == value
+    assert await wire.execute("INCRBYFLOAT", "sum", 0.5) == b"0.5"
+    assert await wire.execute("INCRBY", "count", 12) == 12
