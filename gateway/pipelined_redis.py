@@ -92,6 +92,20 @@ class PipelinedRedis:
             protocol = await self._reconnect()
         return await protocol.send(args)
 
+    async def execute_many(self, *commands: tuple[Arg, ...]) -> list[Any]:
+        """Send several commands back to back (no transaction) and return their replies;
+        the first error reply raises, once every reply has arrived."""
+        protocol = self._protocol
+        if protocol is None or protocol.closed or protocol.loop is not asyncio.get_running_loop():
+            protocol = await self._reconnect()
+        replies = await asyncio.gather(
+            *(protocol.send(command) for command in commands), return_exceptions=True
+        )
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+        return replies
+
     async def aclose(self) -> None:
         if self._connecting is not None:
             self._connecting.cancel()

@@ -43,7 +43,7 @@ from gateway.usage import UsageRecorder
 class Gateway:
     settings: Settings
     redis: aioredis.Redis
-    # The hot path's script calls, over one pipelined connection (see pipelined_redis).
+    # The hot path's calls (admission, cache lookups), over one pipelined connection.
     wire: PipelinedRedis
     engine: Engine
     transport: Transport
@@ -107,7 +107,9 @@ class Gateway:
             recorder=UsageRecorder(redis),
             catalog=catalog,
             metrics=Metrics(),
-            cache=SemanticCache(redis, MiniLMEmbedder(threads=settings.cache_model_threads)),
+            cache=SemanticCache(
+                redis, MiniLMEmbedder(threads=settings.cache_model_threads), wire=wire
+            ),
         )
         return cls(settings, redis, wire, engine, transport, pipeline, health, vault, embedded)
 

@@ -47,6 +47,17 @@ async def test_error_replies_raise_as_in_redis_py(wire: PipelinedRedis) -> None:
     assert await wire.execute("ECHO", "still in step") == b"still in step"
 
 
+async def test_several_commands_sent_together_reply_in_order(wire: PipelinedRedis) -> None:
+    assert await wire.execute_many(("SET", "a", 1), ("INCR", "a"), ("GET", "a")) == [
+        b"OK",
+        2,
+        b"2",
+    ]
+    with pytest.raises(ResponseError):
+        await wire.execute_many(("SET", "b", "text"), ("INCR", "b"), ("SET", "c", 3))
+    assert await wire.execute("GET", "c") == b"3"  # the commands after the error ran
+
+
 async def test_a_cancelled_caller_does_not_shift_the_replies(wire: PipelinedRedis) -> None:
     slow = asyncio.ensure_future(wire.execute("BLPOP", "nothing-here", 0.2))
     await asyncio.sleep(0.05)  # sent, waiting for its reply

@@ -46,6 +46,7 @@ from gateway.cache.replay import DONE_FRAME, fresh_completion, sse_frames
 from gateway.cache.scope import CacheKeys, Routing, cache_keys
 from gateway.cache.store import LOG_BATCH, CacheStats, RedisCacheStore, ScopeInfo, StoredEntry
 from gateway.cache.verify import Details, details, verify
+from gateway.pipelined_redis import PipelinedRedis
 from gateway.tenancy.context import TenantContext
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class SemanticCache:
         *,
         config: CacheConfig | None = None,
         clock: Callable[[], float] = time.time,
+        wire: PipelinedRedis | None = None,
     ) -> None:
         self.config = config or CacheConfig()
         self.store_ = RedisCacheStore(
@@ -119,6 +121,7 @@ class SemanticCache:
             max_entries=self.config.max_entries_per_org,
             log_maxlen=self.config.log_maxlen,
             reap_limit=self.config.reap_limit,
+            wire=wire,
         )
         self._embedder_for = _resolver(embedder)
         self.indexes = IndexRegistry(self.config.max_loaded_rows)

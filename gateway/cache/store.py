@@ -5,6 +5,8 @@ Every key starts with the organization's namespace `gw:cache:{org_id}:` (layout 
 another tenant's data. A lookup costs one round trip: the exact entry and, when the
 process follows the organization's log, the new log events ride in the same pipeline. A
 semantic hit costs one more: its entry, counted as a hit in the same script (`take`).
+Those calls, and the count of each lookup's outcome, are on the request's path, so they go
+over the process's pipelined connection (`gateway.pipelined_redis`); the rest over redis-py.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from gateway.cache.index import LogEvent
 from gateway.cache.scripts import CLEAR_SCOPE_SCRIPT, HIT_SCRIPT, PUT_SCRIPT
+from gateway.pipelined_redis import Arg, PipelinedRedis
 
 MAX_SEQ = 2**64 - 1
 LOG_BATCH = 512
@@ -76,8 +80,10 @@ class RedisCacheStore:
         max_entries: int,
         log_maxlen: int = 20_000,
         reap_limit: int = 32,
+        wire: PipelinedRedis | None = None,
     ) -> None:
         self._redis = redis
+        self._wire = wire or PipelinedRedis.like(redis)
         self.max_entries = max_entries
         self.log_maxlen = log_maxlen
         self.reap_limit = reap_limit
@@ -90,11 +96,10 @@ class RedisCacheStore:
     ) -> tuple[StoredEntry | None, LogRead | None]:
         """The exact entry and, if `log_from` is given, the log events after it."""
         ns = namespace(org_id)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hmget(ns + "e:" + exact, _ENTRY_FIELDS)
+        commands: list[tuple[Arg, ...]] = [("HMGET", ns + "e:" + exact, *_ENTRY_FIELDS)]
         if log_from is not None:
-            _queue_log_read(pipe, ns + "log", log_from)
-        replies = await pipe.execute()
+            commands += _log_read_commands(ns + "log", log_from)
+        replies = await self._wire.execute_many(*commands)
         entry = _entry(replies[0])
         log = _log_read(replies[1:], log_from, self.log_maxlen) if log_from else None
         return entry, log
@@ -106,12 +111,16 @@ class RedisCacheStore:
         alive at `now_ms`: one round trip. The caller still checks the expiry it returns."""
         ns = namespace(org_id)
         keys = (ns + "e:" + exact, ns + "stats", ns + "lru")
-        return _entry(await self._hit(keys, [now_ms, status, f"{scope}:{exact}"]))
+        args = (now_ms, status, f"{scope}:{exact}")
+        try:
+            reply = await self._wire.execute("EVALSHA", self._hit.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            reply = await self._hit(keys, args)
+        return _entry(reply)
 
     async def read_log(self, org_id: str, log_from: tuple[int, int]) -> LogRead:
-        pipe = self._redis.pipeline(transaction=False)
-        _queue_log_read(pipe, namespace(org_id) + "log", log_from)
-        return _log_read(await pipe.execute(), log_from, self.log_maxlen)
+        commands = _log_read_commands(namespace(org_id) + "log", log_from)
+        return _log_read(await self._wire.execute_many(*commands), log_from, self.log_maxlen)
 
     async def snapshot(self, org_id: str, scope: str) -> tuple[tuple[int, int], dict[str, bytes]]:
         """A scope's members and the log position they reflect, read atomically."""
@@ -167,13 +176,12 @@ class RedisCacheStore:
     ) -> None:
         """Count a lookup's outcome ("exact", "semantic", "miss"); touch a hit's LRU rank."""
         ns = namespace(org_id)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hincrby(ns + "stats", status, 1)
+        commands: list[tuple[Arg, ...]] = [("HINCRBY", ns + "stats", status, 1)]
         if saved_micro:
-            pipe.hincrby(ns + "stats", "saved", saved_micro)
+            commands.append(("HINCRBY", ns + "stats", "saved", saved_micro))
         if touch is not None:
-            pipe.zadd(ns + "lru", {touch: now_ms}, xx=True)
-        await pipe.execute()
+            commands.append(("ZADD", ns + "lru", "XX", now_ms, touch))
+        await self._wire.execute_many(*commands)
 
     async def stats(self, org_id: str, now_ms: int) -> CacheStats:
         """Counters, and the entries still alive at `now_ms`."""
@@ -232,10 +240,12 @@ class RedisCacheStore:
         return removed
 
 
-def _queue_log_read(pipe: Any, key: str, log_from: tuple[int, int]) -> None:
-    pipe.xrange(key, _after(log_from), "+", count=LOG_BATCH)
-    pipe.xlen(key)
-    pipe.xrange(key, "-", "+", count=1)
+def _log_read_commands(key: str, log_from: tuple[int, int]) -> list[tuple[Arg, ...]]:
+    return [
+        ("XRANGE", key, _after(log_from), "+", "COUNT", LOG_BATCH),
+        ("XLEN", key),
+        ("XRANGE", key, "-", "+", "COUNT", 1),
+    ]
 
 
 def _after(position: tuple[int, int]) -> str:
@@ -251,7 +261,8 @@ def _log_read(replies: list[Any], log_from: tuple[int, int], maxlen: int) -> Log
     return LogRead(events, gap)
 
 
-def _event(event_id: bytes, fields: dict[bytes, bytes]) -> LogEvent:
+def _event(event_id: bytes, flat: list[bytes]) -> LogEvent:
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
     return LogEvent(
         id=_stream_id(event_id),
         op=fields.get(b"op", b"").decode(),
