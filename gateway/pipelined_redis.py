@@ -18,7 +18,7 @@ What a caller can rely on when something fails:
 
 The first command after a drop connects again, trying for about 1.6 s before it gives up.
 A connection belongs to the event loop that made it; called from another loop, it
-connects anew.
+connects anew. `rediss://` connects with TLS, verified against the system's certificates.
 """
 
 from __future__ import annotations
@@ -87,17 +87,13 @@ class PipelinedRedis:
 
     async def execute(self, *args: Arg) -> Any:
         """Send one command and return its reply."""
-        protocol = self._protocol
-        if protocol is None or protocol.closed or protocol.loop is not asyncio.get_running_loop():
-            protocol = await self._reconnect()
+        protocol = self._current() or await self._reconnect()
         return await protocol.send(args)
 
     async def execute_many(self, *commands: tuple[Arg, ...]) -> list[Any]:
         """Send several commands back to back (no transaction) and return their replies;
         the first error reply raises, once every reply has arrived."""
-        protocol = self._protocol
-        if protocol is None or protocol.closed or protocol.loop is not asyncio.get_running_loop():
-            protocol = await self._reconnect()
+        protocol = self._current() or await self._reconnect()
         replies = await asyncio.gather(
             *(protocol.send(command) for command in commands), return_exceptions=True
         )
@@ -112,6 +108,13 @@ class PipelinedRedis:
         if self._protocol is not None:
             self._protocol.close()
             self._protocol = None
+
+    def _current(self) -> _RespProtocol | None:
+        """The open connection of this event loop, if there is one."""
+        protocol = self._protocol
+        if protocol is None or protocol.closed or protocol.loop is not asyncio.get_running_loop():
+            return None
+        return protocol
 
     async def _reconnect(self) -> _RespProtocol:
         """The connection, made anew; callers arriving meanwhile share the one attempt."""
