@@ -35,6 +35,7 @@ from gateway.db.models import Organization
 from gateway.db.sessions import system_session
 from gateway.embedded_redis import resolve_redis_url
 from gateway.execution import Executor
+from gateway.pipelined_redis import PipelinedRedis
 from gateway.providers.credentials import PlatformCredentials
 from gateway.providers.setup import build_registry
 from gateway.providers.transport import Transport
@@ -167,6 +168,7 @@ async def _benchmark(
     executor = Executor(registry, transport, limits=one_call_limits(settings.attempt_timeout_s))
     url, _keep_alive = resolve_redis_url(settings)  # held while the job runs
     redis = aioredis.Redis.from_url(url)
+    wire = PipelinedRedis.like(redis)
     runner = BenchmarkRunner(
         engine,
         executor,
@@ -174,13 +176,14 @@ async def _benchmark(
         vault=CredentialVault(
             engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
         ),
-        admission=RedisAdmissionStore(redis),
+        admission=RedisAdmissionStore(redis, wire=wire),
         sandbox_mode=settings.sandbox_mode,
     )
     try:
         return await runner.run(run_id, org_id)
     finally:
         await transport.close()
+        await wire.aclose()
         await redis.aclose()
 
 
