@@ -18,7 +18,7 @@ What a caller can rely on when something fails:
 
 The first command after a drop connects again, trying for about 1.6 s before it gives up.
 A connection belongs to the event loop that made it; called from another loop, it
-connects anew. `rediss://` connects with TLS, verified against the system's certificates.
+connects anew.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class PipelinedRedis:
         db: int = 0,
         username: str | None = None,
         password: str | None = None,
-        tls: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._address = (host, port, path, tls)
         self._handshake: list[tuple[Arg, ...]] = []
@@ -70,9 +70,13 @@ class PipelinedRedis:
 
     @classmethod
     def like(cls, client: aioredis.Redis) -> PipelinedRedis:
-        """A pipelined connection to the server and database `client` uses."""
+        """A pipelined connection to the server and database `client` uses, over TLS
+        with the very context redis-py builds from its URL (`rediss://…?ssl_cert_reqs=…`)."""
         pool = client.connection_pool
         kwargs = pool.connection_kwargs
+        tls = None
+        if issubclass(pool.connection_class, SSLConnection):
+            tls = pool.connection_class(**kwargs).ssl_context.get()
         return cls(
             host=kwargs.get("host", "127.0.0.1"),
             port=int(kwargs.get("port", 6379)),
@@ -82,7 +86,7 @@ class PipelinedRedis:
             db=int(kwargs.get("db") or 0),
             username=kwargs.get("username"),
             password=kwargs.get("password"),
-            tls=issubclass(pool.connection_class, SSLConnection),
+            tls=tls,
         )
 
     async def execute(self, *args: Arg) -> Any:
@@ -144,9 +148,8 @@ class PipelinedRedis:
                         lambda: _RespProtocol(loop), path
                     )
                 else:
-                    context = ssl.create_default_context() if tls else None
                     transport, protocol = await loop.create_connection(
-                        lambda: _RespProtocol(loop), host, port, ssl=context
+                        lambda: _RespProtocol(loop), host, port, ssl=tls
                     )
                 # uvloop may return before it calls connection_made
                 protocol.connection_made(transport)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
 from gateway.pipelined_redis import PipelinedRedis, ReplyLost
+from tests.fixtures.servers import free_port
 
 pytestmark = pytest.mark.embedded_redis_too
 
@@ -93,3 +97,78 @@ async def test_any_bytes_and_numbers_travel_intact(wire: PipelinedRedis) -> None
     assert await wire.execute("GET", "raw") == value
     assert await wire.execute("INCRBYFLOAT", "sum", 0.5) == b"0.5"
     assert await wire.execute("INCRBY", "count", 12) == 12
+
+
+@pytest.fixture
+def tls_redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server that speaks only TLS (a self-signed certificate) and wants a
+    password."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            cert,
+            "--tls-key-file",
+            key,
+            "--tls-ca-cert-file",
+            cert,
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            "sekret",
+            "--save",
+            "",
+            "--dir",
+            tmp_path,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"rediss://:sekret@127.0.0.1:{port}/3?ssl_cert_reqs=none"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_over_tls_with_a_password_it_follows_the_client_s_url(tls_redis_url: str) -> None:
+    client = aioredis.Redis.from_url(tls_redis_url)
+    wire = PipelinedRedis.like(client)
+    try:
+        assert await wire.execute("SET", "secure", "yes") == b"OK"
+        assert await client.get("secure") == b"yes"  # the same database (3), over TLS
+    finally:
+        await wire.aclose()
+        await client.aclose()
