@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.freeze()
         yield
         await gateway.close()
+        gc.unfreeze()  # a process that builds apps again (tests) can reclaim this one
 
     app = GatewayApp(
         direct={
