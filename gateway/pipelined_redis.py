@@ -26,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, cast
 
 import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
@@ -105,6 +107,17 @@ class PipelinedRedis:
             if isinstance(reply, BaseException):
                 raise reply
         return replies
+
+    async def run_script(
+        self, script: AsyncScript, keys: Sequence[str], args: Sequence[Arg]
+    ) -> Any:
+        """Run a script registered with redis-py by its SHA. A server that lost it (a
+        restart, a failover) answers NOSCRIPT without running anything, so loading and
+        running it again through redis-py cannot run it twice."""
+        try:
+            return await self.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await script(keys, args)
 
     async def aclose(self) -> None:
         if self._connecting is not None:

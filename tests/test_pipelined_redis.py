@@ -62,6 +62,16 @@ async def test_several_commands_sent_together_reply_in_order(wire: PipelinedRedi
     assert await wire.execute("GET", "c") == b"3"  # the commands after the error ran
 
 
+async def test_a_script_the_server_lost_is_loaded_again_and_runs_once(
+    wire: PipelinedRedis, async_redis: aioredis.Redis
+) -> None:
+    script = async_redis.register_script("return redis.call('INCR', KEYS[1])")
+    assert await wire.run_script(script, ["runs"], []) == 1  # first use: not loaded yet
+    assert await wire.run_script(script, ["runs"], []) == 2
+    await async_redis.script_flush()
+    assert await wire.run_script(script, ["runs"], []) == 3
+
+
 async def test_a_cancelled_caller_does_not_shift_the_replies(wire: PipelinedRedis) -> None:
     slow = asyncio.ensure_future(wire.execute("BLPOP", "nothing-here", 0.2))
     await asyncio.sleep(0.05)  # sent, waiting for its reply

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from gateway.budget.admission import Admission, AdmissionResult, Settlement
 from gateway.budget.decision import build_result, to_ms
@@ -85,10 +84,7 @@ class RedisAdmissionStore:
             -1 if cap_usd is None else cap_usd,
             admission.period_ttl_s,
         )
-        try:
-            reply = await self._wire.execute("EVALSHA", self._admit.sha, 3, *args)
-        except NoScriptError:
-            reply = await self._admit(args[:3], args[3:])
+        reply = await self._wire.run_script(self._admit, args[:3], args[3:])
         return build_result(admission, reply)
 
     async def settle(
@@ -119,10 +115,7 @@ class RedisAdmissionStore:
             keys = (*keys, self._stream_key)
             for field, value in usage_record.items():
                 argv += (field, value)
-        try:
-            await self._wire.execute("EVALSHA", self._settle.sha, len(keys), *keys, *argv)
-        except NoScriptError:
-            await self._settle(keys, argv)
+        await self._wire.run_script(self._settle, keys, argv)
 
     async def spend(self, org_id: str, period_id: str) -> tuple[int, int]:
         tokens, usd = await self._redis.hmget(budget_key(org_id, period_id), ["st", "su"])  # type: ignore[misc]

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from gateway.cache.index import LogEvent
 from gateway.cache.scripts import CLEAR_SCOPE_SCRIPT, HIT_SCRIPT, PUT_SCRIPT
@@ -112,11 +111,7 @@ class RedisCacheStore:
         ns = namespace(org_id)
         keys = (ns + "e:" + exact, ns + "stats", ns + "lru")
         args = (now_ms, status, f"{scope}:{exact}")
-        try:
-            reply = await self._wire.execute("EVALSHA", self._hit.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            reply = await self._hit(keys, args)
-        return _entry(reply)
+        return _entry(await self._wire.run_script(self._hit, keys, args))
 
     async def read_log(self, org_id: str, log_from: tuple[int, int]) -> LogRead:
         commands = _log_read_commands(namespace(org_id) + "log", log_from)
