@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
 from gateway.pipelined_redis import PipelinedRedis, ReplyLost
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, self_signed_certificate
 
 pytestmark = pytest.mark.embedded_redis_too
 
@@ -113,29 +113,7 @@ async def test_any_bytes_and_numbers_travel_intact(wire: PipelinedRedis) -> None
 def tls_redis_url(tmp_path: Path) -> Iterator[str]:
     """A private redis-server that speaks only TLS (a self-signed certificate) and wants a
     password."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    key, cert = self_signed_certificate(tmp_path)
     port = free_port()
     server = subprocess.Popen(
         [
