@@ -3,6 +3,8 @@
 Starlette and one shared aiohttp session, as the design's measurements used:
 every POST body goes upstream as is and the upstream's answer comes back.
 Run: `python -m uvicorn benchmarks.bare_proxy:app` with UPSTREAM set to a base URL.
+`http1_app` is the same proxy over the gateway's own upstream client
+(`benchmarks.transport_ab` compares the two).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from gateway.providers.http1 import Http1Client
 
 UPSTREAM = os.environ.get("UPSTREAM", "http://127.0.0.1:8900/openai")
 _session: list[aiohttp.ClientSession] = []
@@ -34,4 +38,19 @@ async def forward(request: Request) -> Response:
         )
 
 
+_client = Http1Client(connect_timeout_s=5, read_timeout_s=60)
+
+
+async def forward_http1(request: Request) -> Response:
+    headers = {
+        "Authorization": request.headers.get("authorization", ""),
+        "Content-Type": "application/json",
+    }
+    status, body = await _client.request(
+        "POST", f"{UPSTREAM}{request.url.path}", headers, await request.body()
+    )
+    return Response(body, status_code=status, media_type="application/json")
+
+
 app = Starlette(routes=[Route("/v1/chat/completions", forward, methods=["POST"])])
+http1_app = Starlette(routes=[Route("/v1/chat/completions", forward_http1, methods=["POST"])])
