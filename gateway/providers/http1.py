@@ -7,7 +7,7 @@ p50 1.00 → 0.75 ms. Non-streamed calls (chat completions, embeddings) go
 through this client; streams stay on aiohttp, whose line reader they need.
 
 Each origin (scheme, host, port) keeps a stack of idle connections. A request takes the
-most recently used one, or opens one (TLS for https, with the system's certificates),
+most recently used one that has been idle for less than `KEEPALIVE_S`, or opens one (TLS for https, with the system's certificates),
 writes the request in one piece and waits for the whole answer. What can go wrong:
 
 - no connection within the connect timeout, or refused: `UpstreamConnectError`;
@@ -34,6 +34,9 @@ from urllib.parse import urlsplit
 import httptools
 
 MAX_IDLE_PER_ORIGIN = 100
+KEEPALIVE_S = 15.0
+"""An idle connection older than this is closed, not reused: a peer or a middlebox may have
+dropped it without a word, and a request written into it would wait out the read timeout."""
 
 Origin = tuple[str, str, int]
 
@@ -55,10 +58,12 @@ class Http1Client:
         connect_timeout_s: float,
         read_timeout_s: float,
         tls: ssl.SSLContext | None = None,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         """`tls` verifies https origins (default: the system's certificate authorities)."""
         self._connect_timeout = connect_timeout_s
         self._read_timeout = read_timeout_s
+        self._keepalive = keepalive_s
         self._idle: dict[Origin, list[_Connection]] = {}
         self._targets: dict[str, tuple[Origin, bytes, bytes]] = {}
         self._tls = tls
@@ -107,12 +112,18 @@ class Http1Client:
         return known
 
     def _idle_connection(self, origin: Origin) -> _Connection | None:
-        """The most recently used open connection of this event loop to `origin`."""
+        """The most recently used open connection of this event loop to `origin`, idle for
+        less than the keep-alive time."""
         idle = self._idle.get(origin)
         loop = asyncio.get_running_loop()
+        fresh_since = loop.time() - self._keepalive
         while idle:
             connection = idle.pop()
-            if connection.reusable and connection.loop is loop:
+            if (
+                connection.reusable
+                and connection.loop is loop
+                and connection.idle_since > fresh_since
+            ):
                 return connection
             connection.close()
         return None
@@ -120,6 +131,7 @@ class Http1Client:
     def _release(self, origin: Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, [])
         if len(idle) < MAX_IDLE_PER_ORIGIN:
+            connection.idle_since = connection.loop.time()
             idle.append(connection)
         else:
             connection.close()
@@ -157,6 +169,7 @@ class _Connection(asyncio.Protocol):
         self._encoding = b""
         self._received = False
         self._last_data = 0.0
+        self.idle_since = 0.0
         self.closed = False
         self.keep_alive = True
 

@@ -150,6 +150,20 @@ async def test_a_connection_the_server_asks_to_close_is_not_reused(client: Http1
     assert [len(requests) for requests in seen.connections] == [1, 1]
 
 
+async def test_a_connection_idle_past_the_keep_alive_time_is_closed_not_reused() -> None:
+    client = Http1Client(connect_timeout_s=1, read_timeout_s=1, keepalive_s=0.2)
+    try:
+        async with server(echo_ok) as (url, seen):
+            await client.request("POST", url, {}, b"{}")
+            await client.request("POST", url, {}, b"{}")  # soon after: the same connection
+            await asyncio.sleep(0.3)
+            assert await client.request("POST", url, {}, b"{}") == (200, b'{"exchange": 1}')
+            await wait_for_the_client_to_close(seen)
+        assert [len(requests) for requests in seen.connections] == [2, 1]
+    finally:
+        await client.close()
+
+
 async def test_a_kept_alive_connection_dropped_before_answering_is_retried_once_anew(
     client: Http1Client,
 ) -> None:
