@@ -7,8 +7,9 @@ p50 1.00 → 0.75 ms. Non-streamed calls (chat completions, embeddings) go
 through this client; streams stay on aiohttp, whose line reader they need.
 
 Each origin (scheme, host, port) keeps a stack of idle connections. A request takes the
-most recently used one that has been idle for less than `KEEPALIVE_S`, or opens one (TLS for https, with the system's certificates),
-writes the request in one piece and waits for the whole answer. What can go wrong:
+most recently used one that has been idle for less than `KEEPALIVE_S`, or opens one (TLS
+for https, with the system's certificates), writes the request in one piece and waits for
+the whole answer, skipping informational ones (1xx). What can go wrong:
 
 - no connection within the connect timeout, or refused: `UpstreamConnectError`;
 - no data for `read_timeout_s` while waiting for the answer: `TimeoutError`;
@@ -243,15 +244,17 @@ class _Connection(asyncio.Protocol):
         answer = self._answer
         if answer is None or answer.done():
             return
-        self.keep_alive = self._parser.should_keep_alive()
         body = b"".join(self._chunks)
-        self._chunks = []
+        self._chunks, status = [], self._parser.get_status_code()
+        if status < 200:  # informational (103 Early Hints, …): the answer follows
+            return
+        self.keep_alive = self._parser.should_keep_alive()
         try:
             body = _decoded(body, self._encoding)
         except (zlib.error, ValueError) as exc:
             answer.set_exception(UpstreamDisconnected(f"unreadable answer body: {exc}"))
             return
-        answer.set_result((self._parser.get_status_code(), body))
+        answer.set_result((status, body))
 
     def _fail(self, error: Exception) -> None:
         if self._answer is not None and not self._answer.done():

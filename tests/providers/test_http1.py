@@ -129,6 +129,15 @@ async def test_chunked_and_gzipped_answers_are_decoded(client: Http1Client) -> N
         assert await client.request("POST", url, {}, b"{}") == (200, document)
 
 
+async def test_an_informational_answer_is_skipped_for_the_final_one(client: Http1Client) -> None:
+    async def early_hints(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        return b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + answer(b'{"final": 1}'), True
+
+    async with server(early_hints) as (url, _):
+        assert await client.request("POST", url, {}, b"{}") == (200, b'{"final": 1}')
+        assert await client.request("POST", url, {}, b"{}") == (200, b'{"final": 1}')
+
+
 async def test_an_error_status_comes_back_with_its_body(client: Http1Client) -> None:
     async def overloaded(request: bytes, exchange: int) -> tuple[bytes, bool]:
         return answer(b'{"error": {"message": "busy"}}', status="503 Service Unavailable"), True
