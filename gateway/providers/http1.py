@@ -105,7 +105,8 @@ class Http1Client:
                 raise ValueError(f"not an http(s) URL: {url!r}")
             default = 443 if scheme == "https" else 80
             port = parts.port or default
-            host = parts.hostname if port == default else f"{parts.hostname}:{port}"
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            host = host if port == default else f"{host}:{port}"
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             known = ((scheme, parts.hostname, port), host.encode("idna"), target.encode())
             if len(self._targets) < 1_000:

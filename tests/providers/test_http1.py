@@ -113,6 +113,20 @@ async def test_requests_reuse_one_kept_alive_connection_and_arrive_exactly(
     assert payload == b'{"model": "m"}'
 
 
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://api.example.com/v1/chat", b"api.example.com"),
+        ("http://localhost:11434/api/chat", b"localhost:11434"),
+        ("http://[::1]:11434/api/chat?x=1", b"[::1]:11434"),
+    ],
+)
+def test_the_host_header_names_the_port_only_when_it_is_not_the_default(
+    client: Http1Client, url: str, host: bytes
+) -> None:
+    assert client._target(url)[1] == host
+
+
 async def test_chunked_and_gzipped_answers_are_decoded(client: Http1Client) -> None:
     document = b'{"choices": []}' * 200
     packed = gzip.compress(document)
