@@ -171,34 +171,55 @@ class _Connection(asyncio.Protocol):
         self._encoding = b""
         self._received = False
         self._last_data = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self.idle_since = 0.0
         self.closed = False
         self.keep_alive = True
 
     @property
     def reusable(self) -> bool:
-        return not self.closed and self.keep_alive and self._answer is None
+        transport = self._transport
+        return (
+            not self.closed
+            and self.keep_alive
+            and self._answer is None
+            and transport is not None
+            and not transport.is_closing()
+        )
 
     async def exchange(self, message: bytes, read_timeout: float) -> tuple[int, bytes]:
         assert self._transport is not None and self._answer is None
         answer = self._answer = self.loop.create_future()
         self._chunks, self._encoding, self._received = [], b"", False
         self._last_data = self.loop.time()
-        timer = self.loop.call_at(self._last_data + read_timeout, self._check_idle, read_timeout)
-        self._transport.write(message)
+        self._arm(self._last_data + read_timeout, read_timeout)
+        try:
+            self._transport.write(message)
+        except (RuntimeError, OSError) as exc:  # closed under us before anything was sent
+            self._answer = None
+            self._disarm()
+            raise _ClosedBeforeAnswer(f"the connection closed: {exc}") from None
         try:
             return await answer
         except BaseException:
             self.close()  # cancelled, timed out or broken: never reused half-read
             raise
         finally:
-            timer.cancel()
+            self._disarm()
             self._answer = None
 
     def close(self) -> None:
         self.closed = True
         if self._transport is not None:
             self._transport.close()
+
+    def _arm(self, when: float, read_timeout: float) -> None:
+        self._timer = self.loop.call_at(when, self._check_idle, read_timeout)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _check_idle(self, read_timeout: float) -> None:
         if self._answer is None or self._answer.done():
@@ -207,7 +228,7 @@ class _Connection(asyncio.Protocol):
         if self.loop.time() >= quiet_until:
             self._answer.set_exception(TimeoutError("the upstream sent nothing in time"))
         else:
-            self.loop.call_at(quiet_until, self._check_idle, read_timeout)
+            self._arm(quiet_until, read_timeout)
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
