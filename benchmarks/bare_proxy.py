@@ -23,15 +23,18 @@ UPSTREAM = os.environ.get("UPSTREAM", "http://127.0.0.1:8900/openai")
 _session: list[aiohttp.ClientSession] = []
 
 
-async def forward(request: Request) -> Response:
-    if not _session:
-        _session.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)))
-    headers = {
+def _headers(request: Request) -> dict[str, str]:
+    return {
         "Authorization": request.headers.get("authorization", ""),
         "Content-Type": "application/json",
     }
+
+
+async def forward(request: Request) -> Response:
+    if not _session:
+        _session.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)))
     async with _session[0].post(
-        f"{UPSTREAM}{request.url.path}", data=await request.body(), headers=headers
+        f"{UPSTREAM}{request.url.path}", data=await request.body(), headers=_headers(request)
     ) as upstream:
         return Response(
             await upstream.read(), status_code=upstream.status, media_type="application/json"
@@ -42,12 +45,8 @@ _client = Http1Client(connect_timeout_s=5, read_timeout_s=60)
 
 
 async def forward_http1(request: Request) -> Response:
-    headers = {
-        "Authorization": request.headers.get("authorization", ""),
-        "Content-Type": "application/json",
-    }
     status, body = await _client.request(
-        "POST", f"{UPSTREAM}{request.url.path}", headers, await request.body()
+        "POST", f"{UPSTREAM}{request.url.path}", _headers(request), await request.body()
     )
     return Response(body, status_code=status, media_type="application/json")
 

@@ -193,12 +193,7 @@ class _Connection(asyncio.Protocol):
         self._chunks, self._encoding, self._received = [], b"", False
         self._last_data = self.loop.time()
         self._arm(self._last_data + read_timeout, read_timeout)
-        try:
-            self._transport.write(message)
-        except (RuntimeError, OSError) as exc:  # closed under us before anything was sent
-            self._answer = None
-            self._disarm()
-            raise _ClosedBeforeAnswer(f"the connection closed: {exc}") from None
+        self._transport.write(message)
         try:
             return await answer
         except BaseException:

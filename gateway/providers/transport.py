@@ -71,12 +71,8 @@ class Transport:
             status, body = await self._client.request(
                 request.method, request.url, request.headers, request.body
             )
-        except UpstreamConnectError:
-            raise UpstreamUnavailable(f"could not connect to {request.provider}") from None
-        except TimeoutError:
-            raise UpstreamTimeout(f"{request.provider} did not answer in time") from None
-        except (UpstreamDisconnected, ValueError) as exc:
-            raise UpstreamError(f"the connection to {request.provider} failed: {exc}") from None
+        except (TimeoutError, UpstreamConnectError, UpstreamDisconnected, ValueError) as exc:
+            raise _connection_error(request.provider, exc) from None
         if status >= 300:
             raise upstream_status_error(request.provider, status, body)
         return body
@@ -156,6 +152,6 @@ def _upstream_message(body: bytes) -> str | None:
 def _connection_error(provider: str, exc: BaseException) -> GatewayError:
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return UpstreamTimeout(f"{provider} did not answer in time")
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, aiohttp.ClientConnectorError | UpstreamConnectError):
         return UpstreamUnavailable(f"could not connect to {provider}")
     return UpstreamError(f"the connection to {provider} failed: {type(exc).__name__}")
