@@ -1,12 +1,14 @@
 """How much the gateway costs on top of a bare proxy, measured with wrk in one run.
 
-Starts the sandbox with zero latency, a bare pass-through proxy (the ceiling) and the
-gateway (one worker process, full pipeline: auth, both limits, budget reserve and
-settle, cost, usage record), then measures requests/s and p50/p99 at 1 and 32
-connections for each, and the gateway's RSS over many requests. The machine's speed drifts
-within minutes, so the targets are measured in rounds: each round runs every target for
-`--seconds` at each connection count, in alternating order, and the table gives each
-figure's median over the rounds (the ratio also its range over the rounds).
+Starts the sandbox with zero latency, a bare pass-through proxy (the ceiling), the
+minimal hot path (the design's prototype from the gateway's own parts, without its
+stages: `benchmarks.minimal_hot_path`) and the gateway (one worker process, full
+pipeline: auth, both limits, budget reserve and settle, cost, usage record), then
+measures requests/s and p50/p99 at 1 and 32 connections for each, and the gateway's RSS
+over many requests. The machine's speed drifts within minutes, so the targets are measured
+in rounds: each round runs every target for `--seconds` at each connection count, in
+alternating order, and the table gives each figure's median over the rounds (the ratio
+also its range over the rounds).
 
     python -m benchmarks.gateway_overhead [--seconds 3] [--rounds 5] [--rss-requests 100000] [--web]
 """
@@ -123,6 +125,11 @@ def main() -> None:
             server(
                 [*UVICORN, "benchmarks.bare_proxy:app"], env={"UPSTREAM": upstream}, ready_path="/"
             ) as (proxy, _),
+            server(
+                [*UVICORN, "benchmarks.minimal_hot_path:app"],
+                env={"UPSTREAM": upstream, "REDIS_URL": args.redis_url, "BENCH_KEY": key},
+                ready_path="/",
+            ) as (floor, _),
             server(GATEWAY, env=env) as (
                 gateway,
                 gateway_process,
@@ -132,6 +139,7 @@ def main() -> None:
             targets = {
                 "direct": (upstream + path, "sk-bench"),
                 "bare proxy": (proxy + path, "sk-bench"),
+                "minimal path": (floor + path, key),
                 "gateway": (gateway + path, key),
             }
             runs = measure(targets, args.seconds, args.rounds)
@@ -172,6 +180,7 @@ def report(
     ]
     added_p50 = gateway[1].p50_ms - direct[1].p50_ms
     added_p99 = gateway[1].p99_ms - direct[1].p99_ms
+    floor = rows["minimal path"]
     growth = (after - before) / before
     print(
         f"\ngateway / bare proxy at 32 connections: {share:.0%} of the medians, "
@@ -180,6 +189,12 @@ def report(
     print(
         f"added latency at 1 connection: p50 {added_p50:+.2f} ms (target <= 0.5), "
         f"p99 {added_p99:+.2f} ms (target <= 2)"
+    )
+    print(
+        f"the minimal hot path (no product stages): {floor[32].requests_per_s:.0f} req/s at 32 "
+        f"connections (the gateway: {gateway[32].requests_per_s / floor[32].requests_per_s:.0%} "
+        f"of it); added latency at 1 connection: p50 {floor[1].p50_ms - direct[1].p50_ms:+.2f} "
+        f"ms, p99 {floor[1].p99_ms - direct[1].p99_ms:+.2f} ms"
     )
     print(
         f"gateway RSS over {requests:,}+ requests: {before / 2**20:.1f} -> "
