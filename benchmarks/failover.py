@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
-import redis
 
-from benchmarks.harness import GATEWAY, sandbox_server, seed_tenant, server
+from benchmarks.harness import GATEWAY, bench_tenant, sandbox_server, server
 
 BODY = {
     "model": "llama-3.3-70b",
@@ -96,10 +94,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
 
-    redis.Redis.from_url(args.redis_url).flushdb()
-    workdir = Path(tempfile.mkdtemp(prefix="routerai-failover-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    key = seed_tenant(database_url)
+    database_url, key = bench_tenant(args.redis_url)
     with sandbox_server(args.latency_ms) as (sandbox, _):
         env = {
             "DATABASE_URL": database_url,

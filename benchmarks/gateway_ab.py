@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
-import redis
 
 from benchmarks.gateway_overhead import BODY, CONNECTIONS
-from benchmarks.harness import GATEWAY, ROOT, sandbox_server, seed_tenant, server, wrk
+from benchmarks.harness import GATEWAY, ROOT, bench_tenant, sandbox_server, server, wrk
 
 PATH = "/v1/chat/completions"
 
@@ -35,9 +33,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
 
-    redis.Redis.from_url(args.redis_url).flushdb()
-    database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='routerai-ab-')) / 'ab.db'}"
-    key = seed_tenant(database_url)
+    database_url, key = bench_tenant(args.redis_url)
     trees = {"this tree": ROOT, "other tree": args.other.resolve()}
     with ExitStack() as stack:
         sandbox, _ = stack.enter_context(sandbox_server())

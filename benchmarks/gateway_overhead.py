@@ -18,20 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import psutil
-import redis
 
 from benchmarks.harness import (
     GATEWAY,
     ROOT,
     UVICORN,
     WrkResult,
+    bench_tenant,
     sandbox_server,
-    seed_tenant,
     server,
     wrk,
 )
@@ -110,10 +107,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    redis.Redis.from_url(args.redis_url).flushdb()
-    workdir = Path(tempfile.mkdtemp(prefix="routerai-bench-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    key = seed_tenant(database_url)
+    database_url, key = bench_tenant(args.redis_url)
     with sandbox_server() as (sandbox, _):
         upstream = f"{sandbox}/openai"
         env = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 # uvicorn on a free port (`server` fills in {port}), quiet; GATEWAY runs the gateway's app.
@@ -147,3 +148,11 @@ def seed_tenant(database_url: str) -> str:
         _, key = create_api_key(session, org=org, name="bench", environment="prod")
     engine.dispose()
     return key
+
+
+def bench_tenant(redis_url: str) -> tuple[str, str]:
+    """An emptied Redis database at `redis_url` and a new SQLite database holding the
+    seeded tenant: (database URL, the tenant's key)."""
+    redis.Redis.from_url(redis_url).flushdb()
+    database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='routerai-bench-')) / 'bench.db'}"
+    return database_url, seed_tenant(database_url)

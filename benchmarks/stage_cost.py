@@ -19,16 +19,13 @@ import cProfile
 import os
 import pstats
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import redis
 import uvloop
 
 from benchmarks.gateway_overhead import BODY
-from benchmarks.harness import sandbox_server, seed_tenant
+from benchmarks.harness import bench_tenant, sandbox_server
 from gateway.api.app import create_app
 
 PATH = "/v1/chat/completions"
@@ -118,10 +115,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
 
-    redis.Redis.from_url(args.redis_url).flushdb()
-    workdir = Path(tempfile.mkdtemp(prefix="routerai-bench-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    key = seed_tenant(database_url)
+    database_url, key = bench_tenant(args.redis_url)
     with sandbox_server() as (sandbox, _):
         os.environ |= {
             "DATABASE_URL": database_url,
