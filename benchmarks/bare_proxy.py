@@ -3,8 +3,8 @@
 Starlette and one shared aiohttp session, as the design's measurements used:
 every POST body goes upstream as is and the upstream's answer comes back.
 Run: `python -m uvicorn benchmarks.bare_proxy:app` with UPSTREAM set to a base URL.
-`http1_app` is the same proxy over the gateway's own upstream client
-(`benchmarks.transport_ab` compares the two).
+`http1_app` is the same proxy over the gateway's own upstream client, `upstream_client`
+(`benchmarks.transport_ab` compares the two; `benchmarks.minimal_hot_path` uses it too).
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ async def forward(request: Request) -> Response:
         )
 
 
-_client = Http1Client(connect_timeout_s=5, read_timeout_s=60)
+upstream_client = Http1Client(connect_timeout_s=5, read_timeout_s=60)
 
 
 async def forward_http1(request: Request) -> Response:
-    status, body = await _client.request(
+    status, body = await upstream_client.request(
         "POST", f"{UPSTREAM}{request.url.path}", _headers(request), await request.body()
     )
     return Response(body, status_code=status, media_type="application/json")

@@ -27,18 +27,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from benchmarks.bare_proxy import UPSTREAM, upstream_client
 from gateway.budget.redis_store import budget_key, key_scope_key, org_scope_key
 from gateway.budget.scripts import ADMIT_SCRIPT, SETTLE_SCRIPT
 from gateway.pipelined_redis import PipelinedRedis
-from gateway.providers.http1 import Http1Client
 
-UPSTREAM = os.environ.get("UPSTREAM", "http://127.0.0.1:8900/openai")
 _redis = aioredis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11"))
 _wire = PipelinedRedis.like(_redis)
 _admit = _redis.register_script(ADMIT_SCRIPT)
 _settle = _redis.register_script(SETTLE_SCRIPT)
 _orgs = {hashlib.sha256(os.environ.get("BENCH_KEY", "").encode()).hexdigest(): "floor"}
-_client = Http1Client(connect_timeout_s=5, read_timeout_s=60)
 _KEYS = (org_scope_key("floor"), key_scope_key("floor", "k"), budget_key("floor", "p"))
 _PRICE_IN, _PRICE_OUT = 0.15, 0.60  # micro-USD per token (gpt-4o-mini)
 _LIMIT = 2_000_000_000
@@ -62,7 +60,8 @@ async def chat(request: Request) -> Response:
     if not admitted[0]:
         return Response(b'{"error":{"code":"rate_limit_exceeded"}}', status_code=429)
     headers = {"Authorization": "Bearer sk-floor", "Content-Type": "application/json"}
-    _, answer = await _client.request("POST", f"{UPSTREAM}/v1/chat/completions", headers, raw)
+    url = f"{UPSTREAM}/v1/chat/completions"
+    _, answer = await upstream_client.request("POST", url, headers, raw)
     usage = orjson.loads(answer)["usage"]
     actual = int(usage["prompt_tokens"] * _PRICE_IN + usage["completion_tokens"] * _PRICE_OUT)
     request_id = uuid.uuid4().hex
