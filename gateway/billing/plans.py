@@ -169,8 +169,8 @@ PLANS: dict[PlanName, Plan] = {
 
 def get_plan(name: str | PlanName) -> Plan:
     """The plan called `name`; raises ValueError naming the valid plans otherwise."""
-    try:
-        return PLANS[PlanName(name)]
-    except ValueError:
+    plan = PLANS.get(name)  # type: ignore[arg-type]  # a StrEnum key matches its str
+    if plan is None:
         valid = ", ".join(p.value for p in PlanName)
-        raise ValueError(f"unknown plan {name!r}; choose one of: {valid}") from None
+        raise ValueError(f"unknown plan {name!r}; choose one of: {valid}")
+    return plan

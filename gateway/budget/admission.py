@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from gateway.budget.period import budget_period_at, period_ttl_s
 from gateway.ratelimit.headers import rate_limit_headers
-
-if TYPE_CHECKING:
-    from gateway.tenancy.context import TenantContext
+from gateway.tenancy.context import TenantContext, per_tenant
 
 
 class Reason(StrEnum):
@@ -154,6 +152,7 @@ def admission_for(
     )
 
 
+@per_tenant
 def limits_for(tenant: TenantContext) -> Limits:
     """The limits a request of `tenant` is admitted under (its plan's, or its own caps)."""
     return Limits(

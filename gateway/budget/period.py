@@ -23,7 +23,7 @@ class Period:
 
     def ttl_s(self, now: datetime) -> int:
         """Seconds the period's counters should live from `now`: to its end plus a grace."""
-        return max(1, int((self.ends_at - now).total_seconds()) + PERIOD_GRACE_S)
+        return period_ttl_s(self, now.timestamp())
 
 
 def _month_start(year: int, month: int, day: int) -> datetime:
@@ -47,11 +47,24 @@ def budget_period(now: datetime, reset_day: int) -> Period:
     return Period(starts_at.date().isoformat(), starts_at, ends_at)
 
 
+_latest: dict[int, tuple[float, float, Period]] = {}
+"""The period each reset day was last asked for, with its bounds as POSIX timestamps."""
+
+
 def budget_period_at(now: float, reset_day: int) -> Period:
-    """`budget_period` for a POSIX timestamp, the clock the admission path carries."""
-    return budget_period(datetime.fromtimestamp(now, UTC), reset_day)
+    """`budget_period` for a POSIX timestamp, the clock the admission path carries.
+
+    Every request of a month asks for the same period, so the last one found per reset day
+    is kept and handed out again while `now` falls within it.
+    """
+    latest = _latest.get(reset_day)
+    if latest is not None and latest[0] <= now < latest[1]:
+        return latest[2]
+    period = budget_period(datetime.fromtimestamp(now, UTC), reset_day)
+    _latest[reset_day] = (period.starts_at.timestamp(), period.ends_at.timestamp(), period)
+    return period
 
 
 def period_ttl_s(period: Period, now: float) -> int:
     """`Period.ttl_s` for a POSIX timestamp."""
-    return period.ttl_s(datetime.fromtimestamp(now, UTC))
+    return max(1, int(period.ends_at.timestamp() - now) + PERIOD_GRACE_S)

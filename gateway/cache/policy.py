@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.billing.plans import CacheTier
 from gateway.cache.scope import has_client_tool_results
-from gateway.tenancy.context import TenantContext
+from gateway.tenancy.context import TenantContext, per_tenant
 
 BYPASS_HEADER = "x-routerai-cache"  # "bypass" (or "no-store", "no-cache") skips the cache
 DEFAULT_TEMPERATURE = 1.0  # what OpenAI-compatible providers use when none is sent
@@ -42,6 +42,7 @@ class CacheSettings:
         return self.tier is CacheTier.SEMANTIC
 
 
+@per_tenant
 def settings_for(tenant: TenantContext) -> CacheSettings:
     tier = tenant.plan_info.cache if tenant.cache_enabled else CacheTier.NONE
     return CacheSettings(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.credentials.secret import ProviderSecret
+from gateway.db.enums import RoutingStrategy
 from gateway.health.ewma import ProviderHealth
 from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind
 from gateway.routing.classifier import Complexity, classify_body
@@ -37,9 +38,15 @@ from gateway.routing.eligibility import (
 )
 from gateway.routing.refusals import refusal, unavailable
 from gateway.routing.requirements import Needs, needs_of
-from gateway.routing.scoring import Scored, is_healthy_local, rank, strategy_weights
+from gateway.routing.scoring import (
+    Scored,
+    Weights,
+    is_healthy_local,
+    rank,
+    strategy_weights,
+)
 from gateway.routing.selection import Candidate, KeySource
-from gateway.tenancy.context import TenantContext
+from gateway.tenancy.context import TenantContext, per_tenant
 
 DEFAULT_TOKENIZER = "o200k_base"
 
@@ -99,7 +106,8 @@ class Router:
         self._breakers = breakers
         self._sandbox = sandbox_mode
         self._clock = clock
-        self._access: dict[int, tuple[TenantContext, ProviderAccess]] = {}
+        self.access: Callable[[TenantContext], ProviderAccess] = per_tenant(self._access_of)
+        """The providers the tenant may route to, each with its credential source."""
 
     @property
     def catalog(self) -> Catalog:
@@ -109,25 +117,13 @@ class Router:
         """Route over `catalog` from now on (a local Ollama's models were rediscovered)."""
         self._catalog = catalog
 
-    def access(self, tenant: TenantContext) -> ProviderAccess:
-        """The providers the tenant may route to, each with its credential source.
-
-        Remembered per tenant context object: the resolver hands out the same object for
-        as long as it caches it, and a changed tenant is a new object.
-        """
-        cached = self._access.get(id(tenant))
-        if cached is not None and cached[0] is tenant:
-            return cached[1]
-        access = provider_access(
+    def _access_of(self, tenant: TenantContext) -> ProviderAccess:
+        return provider_access(
             tenant,
             registered=self._providers,
             platform_keys=self._platform_keyed,
             sandbox_mode=self._sandbox,
         )
-        if len(self._access) >= 10_000:
-            self._access.clear()
-        self._access[id(tenant)] = (tenant, access)
-        return access
 
     def tokenizer_for(self, name: str, kind: ModelKind = ModelKind.CHAT) -> str:
         """The encoding to count the prompt with before routing (`auto`: DEFAULT_TOKENIZER).
@@ -180,11 +176,7 @@ class Router:
         if not options:
             raise unavailable(name)
         complexity = classify_body(body, prompt_tokens) if chat else Complexity.SIMPLE
-        strategy, weights = strategy_weights(
-            tenant.routing_strategy,
-            tenant.routing_weights,
-            custom_allowed=tenant.plan_info.custom_routing,
-        )
+        strategy, weights = _strategy(tenant)
         ranked = rank(
             options,
             complexity=complexity,
@@ -243,3 +235,12 @@ class Router:
     def _platform_secret(self, provider: str) -> ProviderSecret | None:
         key = self._platform.get(provider)
         return ProviderSecret(provider, key) if key else None
+
+
+@per_tenant
+def _strategy(tenant: TenantContext) -> tuple[RoutingStrategy, Weights]:
+    return strategy_weights(
+        tenant.routing_strategy,
+        tenant.routing_weights,
+        custom_allowed=tenant.plan_info.custom_routing,
+    )

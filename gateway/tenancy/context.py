@@ -6,12 +6,15 @@ It carries no secret: the API key appears only as its id and display prefix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from gateway.billing.plans import Plan, get_plan
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +77,29 @@ class TenantContext:
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
         return cls(**data)
+
+
+REMEMBERED_TENANTS = 10_000
+"""How many tenant contexts a `per_tenant` function remembers before starting afresh."""
+
+
+def per_tenant(derive: Callable[[TenantContext], T]) -> Callable[[TenantContext], T]:
+    """`derive`, worked out once per tenant context object and remembered.
+
+    A context is immutable, the resolver hands out the same object for as long as it caches
+    it, and a changed tenant (a revoked key, a new plan) is a new object, so what is derived
+    from one alone never goes stale.
+    """
+    remembered: dict[int, tuple[TenantContext, T]] = {}
+
+    def derived(tenant: TenantContext) -> T:
+        known = remembered.get(id(tenant))
+        if known is not None and known[0] is tenant:
+            return known[1]
+        value = derive(tenant)
+        if len(remembered) >= REMEMBERED_TENANTS:
+            remembered.clear()
+        remembered[id(tenant)] = (tenant, value)
+        return value
+
+    return derived

@@ -69,3 +69,13 @@ def test_ttl_runs_to_the_end_plus_grace() -> None:
 def test_from_a_timestamp() -> None:
     now = _utc(2026, 11, 5, 0, 0, 1)
     assert budget_period_at(now.timestamp(), 5) == budget_period(now, 5)
+
+
+def test_a_timestamp_past_the_remembered_period_gets_the_next_one() -> None:
+    inside = _utc(2026, 11, 20).timestamp()
+    assert budget_period_at(inside, 5).id == "2026-11-05"
+    assert budget_period_at(inside, 25).id == "2026-10-25"  # each reset day its own period
+    boundary = _utc(2026, 12, 5).timestamp()
+    assert budget_period_at(boundary - 0.001, 5).id == "2026-11-05"
+    assert budget_period_at(boundary, 5).id == "2026-12-05"
+    assert budget_period_at(inside, 5).id == "2026-11-05"  # and back, for a late settle
