@@ -137,8 +137,14 @@ def rank(
     """
     if not options:
         return []
-    output = TYPICAL_OUTPUT_TOKENS[complexity]
     min_tier = MIN_TIER[complexity]
+    if len(options) == 1:  # a model named by the request, one provider: its own best on
+        option = options[0]  # cost and latency; what the loop below would work out
+        q = _FIT_BY_TIER[complexity][min(max(option.model.quality_tier, 1), 5)]
+        penalty = ERROR_PENALTY * _error_rate(option.provider, health, now)
+        total = round(weights.cost + weights.quality * q + weights.latency - penalty, 6)
+        return [Scored(option, total, 1.0, q, 1.0, option.model.quality_tier >= min_tier)]
+    output = TYPICAL_OUTPUT_TOKENS[complexity]
     providers = {o.provider for o in options}
     latency_of = {p: _latency(p, health, now) for p in providers}
     penalty_of = {p: ERROR_PENALTY * _error_rate(p, health, now) for p in providers}

@@ -116,6 +116,29 @@ def test_scores_are_weighted_sums() -> None:
         assert s.total == pytest.approx(expected, abs=1e-3)
 
 
+@pytest.mark.parametrize("complexity", list(Complexity))
+@pytest.mark.parametrize("error_rate", [0.0, 0.3])
+def test_a_lone_candidate_is_best_on_cost_and_latency(
+    complexity: Complexity, error_rate: float
+) -> None:
+    weights = Weights(0.5, 0.3, 0.2)
+    health = healthy(**dict.fromkeys(PROVIDERS, error_rate))
+    for option in options():
+        [alone] = rank(
+            [option],
+            complexity=complexity,
+            weights=weights,
+            prompt_tokens=800,
+            health=health,
+            now=NOW,
+        )
+        tier = option.model.quality_tier
+        quality = quality_fit(tier, complexity)
+        assert (alone.cost, alone.latency, alone.quality) == (1.0, 1.0, quality)
+        assert alone.total == round(0.5 + 0.3 * quality + 0.2 - 0.5 * error_rate, 6)
+        assert alone.meets_tier is (tier >= {S: 1, M: 2, C: 3}[complexity])
+
+
 def test_below_the_minimum_tier_ranks_last_as_a_fallback() -> None:
     complex_order = order(ranked(C, STRATEGY_WEIGHTS[RoutingStrategy.COST]))
     assert complex_order[-2:] == ["groq/fast-small", "ollama/tiny"]  # tiers 2 and 1
