@@ -19,6 +19,7 @@ their tokens). Each feature adds points; the total picks the class:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -50,29 +51,29 @@ class Features:
 _FENCE = re.compile(r"```|~~~")
 _CODE = re.compile(
     r"\b(def|class|import|return|function|const|let|var|public|static|void|async|await|"
-    r"SELECT|INSERT|UPDATE|traceback|exception|stack trace|segfault|regex|compile[sd]?|"
+    r"select|insert|update|traceback|exception|stack trace|segfault|regex|compile[sd]?|"
     r"refactor|debug|unit tests?)\b|#include|=>|::|\w+\(\)|\{\s*$|;\s*$",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
 _REASONING = re.compile(
     r"\b(step[- ]by[- ]step|prove|proof|derive|derivation|reason(?:ing)?|analy[sz]e|analysis|"
     r"compare|contrast|trade-?offs?|evaluate|justify|why|design|architect(?:ure)?|optimi[sz]e|"
     r"critique|implications?|pros and cons)\b",
-    re.IGNORECASE,
 )
 _MATH = re.compile(
     r"\\(frac|int|sum|sqrt|lim|begin)\b|\$\$|\b(integral|derivative|equation|theorem|lemma|"
     r"matrix|eigen\w*|probability|polynomial|calculus|algebra)\b|\d\s*[+*/^=]\s*\d|\d\s+-\s+\d",
-    re.IGNORECASE,
 )
-_PROOF = re.compile(r"\b(prove|proof|derive|derivation|show that)\b", re.IGNORECASE)
+_PROOF = re.compile(r"\b(prove|proof|derive|derivation|show that)\b")
 
 
 def features(body: dict[str, Any], prompt_tokens: int) -> Features:
     """The features of a chat completion body."""
     messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
-    text = _user_text(messages)[-SCAN_CHARS:]
-    cues = {match.lower().replace(" ", "-") for match in _REASONING.findall(text)}
+    # Lowered once, for patterns written in lower case: two to three times faster than
+    # matching with IGNORECASE, which checks each character's case variants.
+    text = _user_text(messages)[-SCAN_CHARS:].lower()
+    cues = {match.replace(" ", "-") for match in _REASONING.findall(text)}
     output = body.get("max_completion_tokens") or body.get("max_tokens")
     return Features(
         prompt_tokens=prompt_tokens,
@@ -113,7 +114,8 @@ def classify_body(body: dict[str, Any], prompt_tokens: int) -> Complexity:
 
 
 def _steps(value: int, thresholds: tuple[int, ...]) -> int:
-    return sum(1 for threshold in thresholds if value >= threshold)
+    """How many of the ascending `thresholds` `value` reaches."""
+    return bisect_right(thresholds, value)
 
 
 def _user_text(messages: list[dict[str, Any]]) -> str:
