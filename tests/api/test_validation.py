@@ -124,6 +124,12 @@ def test_bodies_nested_too_deeply_are_refused() -> None:
             parse_json_object(nested(levels))
 
 
+def test_wide_bodies_with_more_brackets_than_the_depth_limit_are_not_deep() -> None:
+    messages = [{"role": "user", "content": "[{" * 50}] * (MAX_DEPTH * 2)
+    raw = orjson.dumps({**OK, "messages": messages})
+    assert len(parse_json_object(raw)["messages"]) == MAX_DEPTH * 2
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
