@@ -85,3 +85,40 @@ def test_text_parts_are_read() -> None:
 def test_the_scan_is_bounded() -> None:
     body, tokens = ask("```" + "x" * 50_000)
     assert not features(body, tokens).code_fence  # the fence is beyond the scanned tail
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Call setup() first", True),
+        ("#include <stdio.h>", True),
+        ("x => x + 1", True),
+        ("std::vector", True),
+        ("let x = 1;\nnext", True),
+        ("if ready {  \n", True),
+        ("Where is the STACK TRACE?", True),
+        ("an empty pair () of brackets", False),
+        ("a sentence; then more", False),
+        ("Say hello.", False),
+    ],
+)
+def test_each_code_signal(text: str, code: bool) -> None:
+    assert features(*ask(text)).code_keywords is code
+
+
+@pytest.mark.parametrize(
+    ("text", "math", "proof"),
+    [
+        ("$$x^2$$", True, False),
+        (r"Simplify \frac{1}{2}", True, False),
+        ("What is 3 - 4?", True, False),
+        ("The Eigenvalues, please", True, False),
+        ("Show that 2 * 3 is even", True, True),
+        ("Derive 1 + 1", True, True),
+        ("The 2024-08-06 release", False, False),
+        ("It shows that we care", False, False),
+    ],
+)
+def test_each_math_and_proof_signal(text: str, math: bool, proof: bool) -> None:
+    found = features(*ask(text))
+    assert (found.math, found.proof) == (math, proof)
