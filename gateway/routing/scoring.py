@@ -138,8 +138,10 @@ def rank(
     if not options:
         return []
     min_tier = MIN_TIER[complexity]
-    if len(options) == 1:  # a model named by the request, one provider: its own best on
-        option = options[0]  # cost and latency; what the loop below would work out
+    if len(options) == 1:
+        # A model the request names, served by one provider: on scales of its own it is the
+        # cheapest and the fastest (1.0 on both), as the loop below would work out.
+        option = options[0]
         q = _FIT_BY_TIER[complexity][min(max(option.model.quality_tier, 1), 5)]
         penalty = ERROR_PENALTY * _error_rate(option.provider, health, now)
         total = round(weights.cost + weights.quality * q + weights.latency - penalty, 6)
