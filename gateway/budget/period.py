@@ -6,6 +6,7 @@ boundary by construction; nothing has to reset them. Periods are in UTC.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,22 +48,15 @@ def budget_period(now: datetime, reset_day: int) -> Period:
     return Period(starts_at.date().isoformat(), starts_at, ends_at)
 
 
-_latest: dict[int, tuple[float, float, Period]] = {}
-"""The period each reset day was last asked for, with its bounds as POSIX timestamps."""
-
-
 def budget_period_at(now: float, reset_day: int) -> Period:
-    """`budget_period` for a POSIX timestamp, the clock the admission path carries.
+    """`budget_period` for a POSIX timestamp, the clock the admission path carries."""
+    return _period_of_day(int(now // 86_400), reset_day)
 
-    Every request of a month asks for the same period, so the last one found per reset day
-    is kept and handed out again while `now` falls within it.
-    """
-    latest = _latest.get(reset_day)
-    if latest is not None and latest[0] <= now < latest[1]:
-        return latest[2]
-    period = budget_period(datetime.fromtimestamp(now, UTC), reset_day)
-    _latest[reset_day] = (period.starts_at.timestamp(), period.ends_at.timestamp(), period)
-    return period
+
+@functools.lru_cache(maxsize=256)
+def _period_of_day(day: int, reset_day: int) -> Period:
+    """The period of a UTC day (days since the epoch): every request of a day asks for it."""
+    return budget_period(datetime.fromtimestamp(day * 86_400, UTC), reset_day)
 
 
 def period_ttl_s(period: Period, now: float) -> int:

@@ -71,7 +71,7 @@ def test_from_a_timestamp() -> None:
     assert budget_period_at(now.timestamp(), 5) == budget_period(now, 5)
 
 
-def test_a_timestamp_past_the_remembered_period_gets_the_next_one() -> None:
+def test_timestamps_turn_over_to_the_next_period_on_the_reset_day() -> None:
     inside = _utc(2026, 11, 20).timestamp()
     assert budget_period_at(inside, 5).id == "2026-11-05"
     assert budget_period_at(inside, 25).id == "2026-10-25"  # each reset day its own period
