@@ -7,8 +7,12 @@ request. Both make the same calls to Redis and upstream; what the gateway spends
 the minimal path is what its stages cost (validation, tokenizer, routing, fallback, cache
 policy, metrics, tenant resolution, headers, the usage record). `--profile` then prints the
 gateway's functions by their own time under cProfile (which slows Python code about twofold).
+`--segments` times, for both apps, the stretches between one request's writes and reads on
+Redis and upstream: where on the request's path the time goes. The tracing is installed
+before the first connection is made (uvloop binds a protocol's methods when it connects), so
+with `--segments` the timings above carry its small cost too.
 
-    python -m benchmarks.stage_cost [--requests 2000] [--rounds 4] [--profile]
+    python -m benchmarks.stage_cost [--requests 2000] [--rounds 4] [--profile] [--segments]
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import os
 import pstats
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import uvloop
@@ -27,11 +33,14 @@ import uvloop
 from benchmarks.gateway_overhead import BODY
 from benchmarks.harness import bench_tenant, sandbox_server
 from gateway.api.app import create_app
+from gateway.pipelined_redis import _RespProtocol
+from gateway.providers.http1 import _Connection
 
 PATH = "/v1/chat/completions"
+Marks = list[tuple[str, int]]
 
 
-async def call(app: Any, key: str) -> None:
+async def call(app: Any, key: str, marks: Marks | None = None) -> None:
     """One chat completion through `app`, as uvicorn would hand it over."""
     body = BODY.encode()
     scope = {
@@ -64,11 +73,67 @@ async def call(app: Any, key: str) -> None:
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
+        if marks is not None and message["type"] == "http.response.start":
+            marks.append(("response", time.perf_counter_ns()))
         sent.append(message)
 
     await app(scope, receive, send)
     if sent[0]["status"] != 200:
         raise RuntimeError(f"{sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
+
+
+SEGMENTS = (
+    # (what, from mark, its occurrence, to mark, its occurrence) within one request
+    ("before the admit call", "start", 0, "redis write", 0),
+    ("admit round trip", "redis write", 0, "redis read", 0),
+    ("admitted to upstream call", "redis read", 0, "upstream write", 0),
+    ("upstream round trip", "upstream write", 0, "upstream read", 0),
+    ("answer to response", "upstream read", 0, "response", 0),
+    ("response to settle call", "response", 0, "redis write", 1),
+    ("settle round trip", "redis write", 1, "redis read", 1),
+)
+"""The stretches of one request between its I/O events: at one connection, those outside
+the round trips are the process's own work on the request's critical path."""
+
+
+@contextmanager
+def traced_io(marks: Marks) -> Iterator[None]:
+    """Timestamp each write and read on the Redis and upstream connections into `marks`."""
+    points = (
+        (_RespProtocol, "send", "redis write"),
+        (_RespProtocol, "data_received", "redis read"),
+        (_Connection, "exchange", "upstream write"),  # it writes before its first await
+        (_Connection, "data_received", "upstream read"),
+    )
+    originals = [getattr(cls, name) for cls, name, _ in points]
+    for (cls, name, label), original in zip(points, originals, strict=True):
+
+        def traced(self: Any, *args: Any, _original: Any = original, _label: str = label) -> Any:
+            marks.append((_label, time.perf_counter_ns()))
+            return _original(self, *args)
+
+        setattr(cls, name, traced)
+    try:
+        yield
+    finally:
+        for (cls, name, _), original in zip(points, originals, strict=True):
+            setattr(cls, name, original)
+
+
+async def segments(app: Any, key: str, requests: int, marks: Marks) -> dict[str, float]:
+    """Median microseconds of each of SEGMENTS over `requests` sequential calls, with the
+    connections' I/O traced into `marks` (`traced_io`)."""
+    spans: dict[str, list[int]] = {what: [] for what, *_ in SEGMENTS}
+    for _ in range(requests):
+        marks.clear()
+        marks.append(("start", time.perf_counter_ns()))
+        await call(app, key, marks)
+        times: dict[str, list[int]] = {}
+        for label, at in marks:
+            times.setdefault(label, []).append(at)
+        for what, begin, i, end, j in SEGMENTS:
+            spans[what].append(times[end][j] - times[begin][i])
+    return {what: statistics.median(values) / 1000 for what, values in spans.items()}
 
 
 async def per_request(app: Any, key: str, requests: int) -> tuple[float, float]:
@@ -85,8 +150,15 @@ async def per_request(app: Any, key: str, requests: int) -> tuple[float, float]:
 async def measure(args: argparse.Namespace, key: str) -> None:
     import benchmarks.minimal_hot_path as minimal  # reads the environment main() set
 
-    gateway = create_app()
-    apps = {"gateway": gateway, "minimal path": minimal.app}
+    marks: Marks = []
+    with traced_io(marks) if args.segments else nullcontext():
+        await measure_apps(args, key, create_app(), minimal.app, marks)
+
+
+async def measure_apps(
+    args: argparse.Namespace, key: str, gateway: Any, minimal: Any, marks: Marks
+) -> None:
+    apps = {"gateway": gateway, "minimal path": minimal}
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
     async with gateway.router.lifespan_context(gateway):
         for app in apps.values():
@@ -99,6 +171,13 @@ async def measure(args: argparse.Namespace, key: str) -> None:
         for name, rows in figures.items():
             wall, cpu = (statistics.median(column) for column in zip(*rows, strict=True))
             print(f"{name:<14}{wall:>9.0f}{cpu:>9.0f}")
+        if args.segments:
+            found = {
+                name: await segments(app, key, args.requests, marks) for name, app in apps.items()
+            }
+            print(f"\n{'µs, medians':<28}" + "".join(f"{name:>14}" for name in apps))
+            for what, *_ in SEGMENTS:
+                print(f"{what:<28}" + "".join(f"{found[name][what]:>14.1f}" for name in apps))
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
@@ -112,6 +191,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="per round and app")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--segments", action="store_true", help="time between I/O events")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
 
