@@ -85,38 +85,50 @@ async def call(app: Any, key: str, marks: Marks | None = None) -> None:
 SEGMENTS = (
     # (what, from mark, its occurrence, to mark, its occurrence) within one request
     ("before the admit call", "start", 0, "redis write", 0),
-    ("admit round trip", "redis write", 0, "redis read", 0),
+    ("admit write", "redis write", 0, "redis written", 0),
+    ("admit reply after the write", "redis written", 0, "redis read", 0),
     ("admitted to upstream call", "redis read", 0, "upstream write", 0),
     ("upstream round trip", "upstream write", 0, "upstream read", 0),
     ("answer to response", "upstream read", 0, "response", 0),
     ("response to settle call", "response", 0, "redis write", 1),
-    ("settle round trip", "redis write", 1, "redis read", 1),
+    ("settle write", "redis write", 1, "redis written", 1),
+    ("settle reply after the write", "redis written", 1, "redis read", 1),
 )
 """The stretches of one request between its I/O events: at one connection, those outside
-the round trips are the process's own work on the request's critical path."""
+the round trips are the process's own work on the request's critical path. A write that
+lasts as long as the script runs had Redis run on the writer's own CPU, inside the write."""
 
 
 @contextmanager
 def traced_io(marks: Marks) -> Iterator[None]:
     """Timestamp each write and read on the Redis and upstream connections into `marks`."""
-    points = (
-        (_RespProtocol, "send", "redis write"),
-        (_RespProtocol, "data_received", "redis read"),
-        (_Connection, "exchange", "upstream write"),  # it writes before its first await
-        (_Connection, "data_received", "upstream read"),
+    points = (  # (class, method, mark as it is called, mark as it returns)
+        (_RespProtocol, "send", "redis write", "redis written"),
+        (_RespProtocol, "data_received", "redis read", None),
+        (_Connection, "exchange", "upstream write", None),  # it writes before its first await
+        (_Connection, "data_received", "upstream read", None),
     )
-    originals = [getattr(cls, name) for cls, name, _ in points]
-    for (cls, name, label), original in zip(points, originals, strict=True):
+    originals = [getattr(cls, name) for cls, name, *_ in points]
+    for (cls, name, called, returned), original in zip(points, originals, strict=True):
 
-        def traced(self: Any, *args: Any, _original: Any = original, _label: str = label) -> Any:
-            marks.append((_label, time.perf_counter_ns()))
-            return _original(self, *args)
+        def traced(
+            self: Any,
+            *args: Any,
+            _original: Any = original,
+            _called: str = called,
+            _returned: str | None = returned,
+        ) -> Any:
+            marks.append((_called, time.perf_counter_ns()))
+            result = _original(self, *args)
+            if _returned is not None:
+                marks.append((_returned, time.perf_counter_ns()))
+            return result
 
         setattr(cls, name, traced)
     try:
         yield
     finally:
-        for (cls, name, _), original in zip(points, originals, strict=True):
+        for (cls, name, *_), original in zip(points, originals, strict=True):
             setattr(cls, name, original)
 
 
