@@ -2,27 +2,21 @@ from dataclasses import replace
 
 from gateway.budget.admission import limits_for
 from gateway.tenancy.context import TenantContext, per_tenant
+from tests.routing.helpers import tenant
 
-TENANT = TenantContext(
-    org_id="o-1",
-    org_slug="acme",
-    key_id="k-1",
-    key_prefix="gw_acme_prod_AAAA…",
-    environment="prod",
-    plan="growth",
-)
+TENANT = tenant("growth")
 
 
 def test_a_tenant_object_is_derived_from_once() -> None:
     seen: list[TenantContext] = []
-    slug = per_tenant(lambda tenant: seen.append(tenant) or tenant.org_slug)
-    assert [slug(TENANT), slug(TENANT)] == ["acme", "acme"]
+    slug = per_tenant(lambda context: seen.append(context) or context.org_slug)
+    assert [slug(TENANT), slug(TENANT)] == [TENANT.org_slug] * 2
     assert seen == [TENANT]
 
 
 def test_a_changed_tenant_is_derived_afresh_even_when_equal() -> None:
     seen: list[TenantContext] = []
-    plan = per_tenant(lambda tenant: seen.append(tenant) or tenant.plan)
+    plan = per_tenant(lambda context: seen.append(context) or context.plan)
     assert plan(TENANT) == "growth"
     assert plan(replace(TENANT, plan="scale")) == "scale"
     assert plan(replace(TENANT)) == "growth"
