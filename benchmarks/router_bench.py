@@ -5,10 +5,10 @@
 Plans a short chat request for a Growth tenant over the full catalogue with every
 provider keyed and healthy: `auto` (every chat model of every provider is eligible and
 scored) and one concrete model (only the providers serving it), the latter also with a
-prompt as long as the classifier reads. Health, breakers and keys
-come from fixed in-memory sources, so the figure is the router's own work: eligibility,
-classification, scoring and ordering. The best of `--repeat` runs is shown (CPU time:
-a shared machine's noise only ever slows a run down).
+prompt as long as the classifier reads. Health, breakers and keys come from fixed in-memory
+sources, so the figure is the router's own work: eligibility, classification, scoring and
+ordering. The best of `--repeat` runs is shown (CPU time: a shared machine's noise only
+ever slows a run down).
 """
 
 from __future__ import annotations
