@@ -142,10 +142,9 @@ def rank(
         # A model the request names, served by one provider: on scales of its own it is the
         # cheapest and the fastest (1.0 on both), as the loop below would work out.
         option = options[0]
-        q = _FIT_BY_TIER[complexity][min(max(option.model.quality_tier, 1), 5)]
         penalty = ERROR_PENALTY * _error_rate(option.provider, health, now)
-        total = round(weights.cost + weights.quality * q + weights.latency - penalty, 6)
-        return [Scored(option, total, 1.0, q, 1.0, option.model.quality_tier >= min_tier)]
+        meets_tier = option.model.quality_tier >= min_tier
+        return [_scored(option, 1.0, 1.0, penalty, _FIT_BY_TIER[complexity], weights, meets_tier)]
     output = TYPICAL_OUTPUT_TOKENS[complexity]
     providers = {o.provider for o in options}
     latency_of = {p: _latency(p, health, now) for p in providers}
@@ -165,22 +164,37 @@ def rank(
     peers = [i for i, ok in enumerate(meets) if ok] or range(len(options))
     cheapest = min(costs[i] for i in peers) + COST_FLOOR_MICRO
     fastest = min(latency_of[options[i].provider] for i in peers)
-    w_cost, w_quality, w_latency = weights.cost, weights.quality, weights.latency
     log10, log2 = math.log10, math.log2
     keyed = []
     for option, cost, meets_tier in zip(options, costs, meets, strict=True):
         provider = option.provider
         c = min(max(1 - log10((cost + COST_FLOOR_MICRO) / cheapest) / COST_DECADES, 0.0), 1.0)
-        q = fit_of[min(max(option.model.quality_tier, 1), 5)]
         lat = min(max(1 - log2(latency_of[provider] / fastest) / LATENCY_DOUBLINGS, 0.0), 1.0)
-        total = round(w_cost * c + w_quality * q + w_latency * lat - penalty_of[provider], 6)
-        key = (first_of[provider], not meets_tier, -total)
-        keyed.append((key, Scored(option, total, c, q, lat, meets_tier)))
+        scored = _scored(option, c, lat, penalty_of[provider], fit_of, weights, meets_tier)
+        keyed.append(((first_of[provider], not meets_tier, -scored.total), scored))
     if len({key for key, _ in keyed}) == len(keyed):  # no ties: the seed cannot change a thing
         keyed.sort(key=lambda pair: pair[0])
         return [scored for _, scored in keyed]
     keyed.sort(key=lambda pair: (*pair[0], tiebreak(seed, pair[1].option.label)))
     return [scored for _, scored in keyed]
+
+
+def _scored(
+    option: Eligible,
+    cost: float,
+    latency: float,
+    penalty: float,
+    fit_of: Mapping[int, float],
+    weights: Weights,
+    meets_tier: bool,
+) -> Scored:
+    """A candidate with its cost and latency scores: its quality fit, and the weighted sum
+    of the three less its error penalty."""
+    q = fit_of[min(max(option.model.quality_tier, 1), 5)]
+    total = round(
+        weights.cost * cost + weights.quality * q + weights.latency * latency - penalty, 6
+    )
+    return Scored(option, total, cost, q, latency, meets_tier)
 
 
 def quality_fit(tier: int, complexity: Complexity) -> float:
