@@ -1,13 +1,47 @@
-"""Work that runs after the answer: kept referenced until done, failures logged, drainable."""
+"""Work off a request's path: during its waits on I/O (`Meanwhile`), or after its answer
+(`BackgroundTasks`: kept referenced until done, failures logged, drainable)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Meanwhile(Generic[T]):
+    """`work` (plain CPU), done while the caller waits on its next I/O.
+
+    Made just before an await that goes to Redis or upstream: the loop runs `work` as soon
+    as the caller's task suspends there, so it takes no time on the request's path while the
+    other end works. `result()` gives its value (or raises its error), doing it then if the
+    await never suspended.
+    """
+
+    __slots__ = ("_error", "_value", "_work")
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work: Callable[[], T] | None = work
+        self._error: BaseException | None = None
+        asyncio.get_running_loop().call_soon(self._run)
+
+    def result(self) -> T:
+        self._run()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def _run(self) -> None:
+        work, self._work = self._work, None
+        if work is None:
+            return
+        try:
+            self._value = work()
+        except Exception as exc:  # raised where the caller asks for the result
+            self._error = exc
 
 
 class BackgroundTasks:

@@ -6,7 +6,8 @@
     2. rate limit  ┐ one atomic Redis call: both limits    gateway.ratelimit / gateway.budget
     3. budget      ┘ checked, worst case reserved
     4. cache       (slot: semantic cache, its own issue)
-    5. router      (slot: ranks candidates by strategy; today the catalogue order)
+    5. router      candidates before admission, ranked     gateway.routing.router
+                   while Redis admits
     6. execute     candidates in turn, with fallback       gateway.execution, gateway.providers
     7. record      settle to the actual + append usage     gateway.budget (settle), gateway.usage
 
@@ -28,7 +29,7 @@ import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.api.validation import validate_chat, validate_embeddings
-from gateway.background import BackgroundTasks
+from gateway.background import BackgroundTasks, Meanwhile
 from gateway.budget.admission import (
     AdmissionStore,
     Settlement,
@@ -103,20 +104,22 @@ class Pipeline:
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
         tokenizer = self.router.tokenizer_for(ctx.model_requested)
         ctx.prompt_tokens = _readable(count_chat_prompt, ctx.body, tokenizer)
-        await self._route(ctx, tenant, ModelKind.CHAT)
-        await self._admit(ctx)
+        await self._route_and_admit(ctx, tenant, ModelKind.CHAT)
 
     async def admit_embeddings(self, ctx: RequestContext) -> None:
         tenant = await self.authenticate(ctx)
         validate_embeddings(ctx.body)
         tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
         ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
-        await self._route(ctx, tenant, ModelKind.EMBEDDING)
-        await self._admit(ctx)
+        await self._route_and_admit(ctx, tenant, ModelKind.EMBEDDING)
 
-    async def _route(self, ctx: RequestContext, tenant: TenantContext, kind: ModelKind) -> None:
-        """Stage 5 (before admission, which reserves for the candidates it will try)."""
-        plan = await self.router.plan(
+    async def _route_and_admit(
+        self, ctx: RequestContext, tenant: TenantContext, kind: ModelKind
+    ) -> None:
+        """Stage 5 (before admission, which reserves for the candidates it will try), then
+        stages 2-3. The admission needs the candidates but not their order: they are
+        ranked while Redis admits."""
+        draft = await self.router.draft(
             tenant,
             ctx.body,
             ctx.prompt_tokens,
@@ -124,10 +127,16 @@ class Pipeline:
             seed=ctx.request_id,
             limit=self.executor.limits.max_attempts,
         )
-        ctx.candidates = list(plan.candidates)
-        ctx.decision = plan.decision
+        ctx.candidates = draft.candidates
         choices = int(ctx.body.get("n") or 1) if kind is ModelKind.CHAT else 1
         ctx.output_reserve = max(c.output_tokens for c in ctx.candidates) * choices
+        ranking = Meanwhile(draft.plan)
+        try:
+            await self._admit(ctx)
+        finally:  # a refused request's record carries its routing decision too
+            plan = ranking.result()
+            ctx.candidates = list(plan.candidates)
+            ctx.decision = plan.decision
 
     async def _admit(self, ctx: RequestContext) -> None:
         tenant = ctx.tenant

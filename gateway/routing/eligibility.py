@@ -153,6 +153,23 @@ def eligible(
     registered: Collection[str],
 ) -> Eligibility:
     """Every pair that passes steps 1-6, in catalogue order."""
+    return fitting(
+        serving(catalog, tenant, name, kind, needs.capabilities, access, registered), needs
+    )
+
+
+def serving(
+    catalog: Catalog,
+    tenant: TenantContext,
+    name: str,
+    kind: ModelKind,
+    capabilities: frozenset[Capability],
+    access: ProviderAccess,
+    registered: Collection[str],
+) -> Eligibility:
+    """Steps 1-5, which depend on the request only through its name, kind and capabilities
+    (the router remembers them per tenant). The options' `output_tokens` are 0 until
+    `fitting` has sized them."""
     models = named(catalog, name, kind, registered)
     if not models:
         return Eligibility((), Stage.UNKNOWN_MODEL)
@@ -164,19 +181,31 @@ def eligible(
     models = [m for m in models if m.provider in access.sources]
     if not models:
         return Eligibility((), Stage.PLAN_LIMIT)
-    capable = [m for m in models if needs.served_by(m)]
+    capable = [m for m in models if capabilities <= m.capabilities]
     if not capable:
-        missing = min((needs.capabilities - m.capabilities for m in models), key=len)
+        missing = min((capabilities - m.capabilities for m in models), key=len)
         return Eligibility((), Stage.CAPABILITY, missing=missing)
     options = []
     for model in capable:
-        output = 0 if kind is ModelKind.EMBEDDING else needs.output_for(model)
+        source = access.sources[model.provider]
+        options.append(
+            Eligible(model, source, credential_key(model.provider, source, tenant.org_id), 0)
+        )
+    return Eligibility(tuple(options))
+
+
+def fitting(found: Eligibility, needs: Needs) -> Eligibility:
+    """Step 6 on what `serving` found: the chat options whose context window holds the
+    prompt and the output, each with the output tokens to reserve on it."""
+    if not found.options or found.options[0].model.kind is ModelKind.EMBEDDING:
+        return found
+    options = []
+    for option in found.options:
+        output = needs.output_for(option.model)
         if output is not None:
-            source = access.sources[model.provider]
-            key = credential_key(model.provider, source, tenant.org_id)
-            options.append(Eligible(model, source, key, output))
+            options.append(Eligible(option.model, option.source, option.credential_key, output))
     if not options:
-        closest = max(capable, key=lambda m: m.context_window)
+        closest = max((o.model for o in found.options), key=lambda m: m.context_window)
         return Eligibility((), Stage.CONTEXT, closest=closest)
     return Eligibility(tuple(options))
 

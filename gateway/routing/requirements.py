@@ -36,9 +36,6 @@ class Needs:
             return output
         return None
 
-    def served_by(self, model: ModelInfo) -> bool:
-        return self.capabilities <= model.capabilities
-
 
 def needs_of(body: dict[str, Any], prompt_tokens: int) -> Needs:
     """The needs of a chat completion body whose prompt counts `prompt_tokens`."""

@@ -1,11 +1,16 @@
-"""Stage 5, the router: eligible pairs → breakers → class → strategy → ordered candidates.
+"""Stage 5, the router: eligible pairs → breakers → credentials → class → ordered candidates.
 
     found    = eligible(...)                  pure: name, allow-lists, credentials, plan,
-                                              capabilities, context (gateway.routing.eligibility)
+                                              capabilities, context (gateway.routing.eligibility);
+                                              steps 1-5 remembered per tenant context
     open     = found minus open breakers      BreakerView (Redis, cached ~1 s)
+    keyed    = open + credentials             SecretSource for BYOK keys (cached in process)
     class    = classify(body)                 pure (gateway.routing.classifier)
-    ranked   = rank(open, strategy, health)   pure (gateway.routing.scoring); HealthSource ~1 s
-    plan     = ranked + credentials           SecretSource for BYOK keys (cached in process)
+    ranked   = rank(keyed, strategy, health)  pure (gateway.routing.scoring); HealthSource ~1 s
+
+`Router.draft` goes as far as `keyed` (it ranks first only when it must pick the best few of
+many options); `RouteDraft.plan` classifies and ranks, pure CPU that the pipeline runs while
+Redis admits the request, and `Router.plan` does both in one call.
 
 The router does no I/O of its own: health, breakers and tenants' keys come through the three
 small protocols below, so tests hand it fixed values. The plan's candidates are the failover
@@ -18,23 +23,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.credentials.secret import ProviderSecret
 from gateway.db.enums import RoutingStrategy
 from gateway.health.ewma import ProviderHealth
-from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind
+from gateway.pricing.catalog import Capability, Catalog, ModelInfo, ModelKind
 from gateway.routing.classifier import Complexity, classify_body
 from gateway.routing.decision import CandidateScore, RoutingDecision
 from gateway.routing.eligibility import (
     CredentialSource,
     Eligibility,
+    Eligible,
     ProviderAccess,
     Stage,
-    eligible,
+    fitting,
     model_allowed,
     provider_access,
+    serving,
 )
 from gateway.routing.refusals import refusal, unavailable
 from gateway.routing.requirements import Needs, needs_of
@@ -99,8 +106,9 @@ class Router:
     ) -> None:
         self._catalog = catalog
         self._providers = frozenset(providers)
-        self._platform = platform
-        self._platform_keyed = frozenset(p for p in providers if platform.get(p))
+        self._platform_secrets = {
+            p: ProviderSecret(p, key) for p in providers if (key := platform.get(p))
+        }
         self._secrets = secrets
         self._health = health
         self._breakers = breakers
@@ -108,6 +116,7 @@ class Router:
         self._clock = clock
         self.access: Callable[[TenantContext], ProviderAccess] = per_tenant(self._access_of)
         """The providers the tenant may route to, each with its credential source."""
+        self._served = per_tenant(_no_names)
 
     @property
     def catalog(self) -> Catalog:
@@ -116,12 +125,35 @@ class Router:
     def use_catalog(self, catalog: Catalog) -> None:
         """Route over `catalog` from now on (a local Ollama's models were rediscovered)."""
         self._catalog = catalog
+        self._served = per_tenant(_no_names)
+
+    def _serving(
+        self, tenant: TenantContext, name: str, kind: ModelKind, needs: Needs
+    ) -> Eligibility:
+        """Eligibility steps 1-5, remembered per tenant context for the names it may call
+        (a refusal is worked out afresh, so unknown names take no memory)."""
+        served = self._served(tenant)
+        key = (name, kind, needs.capabilities)
+        found = served.get(key)
+        if found is None:
+            found = serving(
+                self._catalog,
+                tenant,
+                name,
+                kind,
+                needs.capabilities,
+                self.access(tenant),
+                self._providers,
+            )
+            if found.options:
+                served[key] = found
+        return found
 
     def _access_of(self, tenant: TenantContext) -> ProviderAccess:
         return provider_access(
             tenant,
             registered=self._providers,
-            platform_keys=self._platform_keyed,
+            platform_keys=self._platform_secrets.keys(),
             sandbox_mode=self._sandbox,
         )
 
@@ -159,13 +191,38 @@ class Router:
         With `limit`, only the best `limit` candidates are returned (and scored in the
         decision): the executor will not try more than its attempts allow.
         """
+        draft = await self.draft(
+            tenant,
+            body,
+            prompt_tokens,
+            requested_model=requested_model,
+            kind=kind,
+            seed=seed,
+            limit=limit,
+        )
+        return draft.plan()
+
+    async def draft(
+        self,
+        tenant: TenantContext,
+        body: dict[str, Any],
+        prompt_tokens: int,
+        *,
+        requested_model: str | None = None,
+        kind: ModelKind = ModelKind.CHAT,
+        seed: str = "",
+        limit: int | None = None,
+    ) -> RouteDraft:
+        """`plan` up to the ranking, which is left to `RouteDraft.plan`: pure CPU, so the
+        pipeline ranks while Redis works on the admission. The draft's candidates are the
+        ones the plan will order; the ranking runs here only when it must pick them (more
+        options qualify than `limit` takes)."""
         name = requested_model if requested_model is not None else str(body.get("model", ""))
         chat = kind is ModelKind.CHAT
         needs = needs_of(body, prompt_tokens) if chat else Needs(frozenset(), prompt_tokens, 0)
-        access = self.access(tenant)
-        found = eligible(self._catalog, tenant, name, kind, needs, access, self._providers)
+        found = fitting(self._serving(tenant, name, kind, needs), needs)
         if not found.options:
-            raise refusal(found, name, needs, access)
+            raise refusal(found, name, needs, self.access(tenant))
         now = self._clock()
         keys = {o.credential_key for o in found.options}
         # Sequential on purpose: both answer from a one-second in-process cache almost
@@ -175,66 +232,126 @@ class Router:
         options = [o for o in found.options if o.credential_key not in blocked]
         if not options:
             raise unavailable(name)
-        complexity = classify_body(body, prompt_tokens) if chat else Complexity.SIMPLE
-        strategy, weights = _strategy(tenant)
-        ranked = rank(
-            options,
-            complexity=complexity,
-            weights=weights,
+        draft = RouteDraft(
+            tenant=tenant,
+            name=name,
+            options=options,
+            body=body if chat else None,
             prompt_tokens=prompt_tokens,
             health=health,
             now=now,
-            prefer_local=tenant.prefer_local,
             seed=seed,
+            choices=needs.choices,
         )
-        ranked = ranked[:limit] if limit is not None else ranked
-        candidates = await self._with_keys(tenant.org_id, ranked)
-        if not candidates:
-            raise refusal(Eligibility((), Stage.NO_CREDENTIAL), name, needs, access)
-        decision = RoutingDecision(
-            complexity=complexity,
-            strategy=strategy.value,
-            requested=name,
-            chosen=candidates[0].label,
-            scores=tuple(CandidateScore.of(s) for s in ranked),
-            local_first=tenant.prefer_local
-            and complexity is Complexity.SIMPLE
-            and is_healthy_local(ranked[0].option, health, now),
-        )
-        reserve = max(c.output_tokens for c in candidates) * needs.choices
-        return RoutePlan(tuple(candidates), decision, reserve)
+        contenders = options
+        if limit is not None and len(options) > limit:
+            contenders = [scored.option for scored in draft.ranked(limit)]
+        draft.keyed = await self._with_keys(tenant.org_id, contenders)
+        if not draft.keyed:
+            raise refusal(Eligibility((), Stage.NO_CREDENTIAL), name, needs, self.access(tenant))
+        return draft
 
-    async def _with_keys(self, org_id: str, ranked: Sequence[Scored]) -> list[Candidate]:
-        """Attach each candidate's key; BYOK keys that vanished meanwhile drop their candidates."""
-        byok = sorted(
-            {s.option.provider for s in ranked if s.option.source is CredentialSource.BYOK}
-        )
+    async def _with_keys(
+        self, org_id: str, options: Sequence[Eligible]
+    ) -> list[tuple[Eligible, Candidate]]:
+        """Each option with its keyed candidate; BYOK keys that vanished meanwhile drop theirs."""
+        byok = sorted({o.provider for o in options if o.source is CredentialSource.BYOK})
         keys: dict[str, ProviderSecret | None] = {}
         if byok:
             fetched = await asyncio.gather(*(self._secrets.get(org_id, p) for p in byok))
             keys = dict(zip(byok, fetched, strict=True))
-        candidates = []
-        for scored in ranked:
-            option = scored.option
+        keyed = []
+        for option in options:
             if option.source is CredentialSource.BYOK:
                 secret = keys.get(option.provider)
             else:
-                secret = self._platform_secret(option.provider)
+                secret = self._platform_secrets.get(option.provider)
             if secret is not None:
-                candidates.append(
-                    Candidate(
-                        option.model,
-                        secret,
-                        option.source,
-                        option.credential_key,
-                        option.output_tokens,
-                    )
+                candidate = Candidate(
+                    option.model,
+                    secret,
+                    option.source,
+                    option.credential_key,
+                    option.output_tokens,
                 )
-        return candidates
+                keyed.append((option, candidate))
+        return keyed
 
-    def _platform_secret(self, provider: str) -> ProviderSecret | None:
-        key = self._platform.get(provider)
-        return ProviderSecret(provider, key) if key else None
+
+@dataclass(slots=True)
+class RouteDraft:
+    """A route before its ranking (`Router.draft`): its candidates and what ranks them."""
+
+    tenant: TenantContext
+    name: str
+    options: list[Eligible]
+    body: dict[str, Any] | None  # None: not a chat, which is simple
+    prompt_tokens: int
+    health: Mapping[str, ProviderHealth]
+    now: float
+    seed: str
+    choices: int
+    keyed: list[tuple[Eligible, Candidate]] = field(default_factory=list)
+    _ranked: list[Scored] | None = None
+    _complexity: Complexity | None = None
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """The candidates the plan will order (in failover order only once planned)."""
+        return [candidate for _, candidate in self.keyed]
+
+    def ranked(self, limit: int | None = None) -> list[Scored]:
+        """Every option scored, best first (the best `limit` with a limit: ranked once)."""
+        if self._ranked is None:
+            _, weights = _strategy(self.tenant)
+            self._ranked = rank(
+                self.options,
+                complexity=self.complexity(),
+                weights=weights,
+                prompt_tokens=self.prompt_tokens,
+                health=self.health,
+                now=self.now,
+                prefer_local=self.tenant.prefer_local,
+                seed=self.seed,
+            )[:limit]
+        return self._ranked
+
+    def plan(self) -> RoutePlan:
+        """The candidates in failover order and the decision that explains it."""
+        ranked = self.ranked()
+        keyed = {id(option): candidate for option, candidate in self.keyed}
+        candidates = tuple(keyed[id(s.option)] for s in ranked if id(s.option) in keyed)
+        complexity = self.complexity()
+        strategy, _ = _strategy(self.tenant)
+        decision = RoutingDecision(
+            complexity=complexity,
+            strategy=strategy.value,
+            requested=self.name,
+            chosen=candidates[0].label,
+            scores=tuple(CandidateScore.of(s) for s in ranked),
+            local_first=self.tenant.prefer_local
+            and complexity is Complexity.SIMPLE
+            and is_healthy_local(ranked[0].option, self.health, self.now),
+        )
+        reserve = max(c.output_tokens for c in candidates) * self.choices
+        return RoutePlan(candidates, decision, reserve)
+
+    def complexity(self) -> Complexity:
+        """The request's class (classified once, when first needed)."""
+        if self._complexity is None:
+            self._complexity = (
+                Complexity.SIMPLE
+                if self.body is None
+                else classify_body(self.body, self.prompt_tokens)
+            )
+        return self._complexity
+
+
+ServedNames = dict[tuple[str, ModelKind, frozenset[Capability]], Eligibility]
+
+
+def _no_names(tenant: TenantContext) -> ServedNames:
+    return {}
 
 
 @per_tenant

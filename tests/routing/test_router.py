@@ -13,6 +13,7 @@ from gateway.routing.classifier import Complexity
 from gateway.routing.eligibility import CredentialSource
 from gateway.routing.router import Router
 from tests.routing.helpers import (
+    ALL,
     FIXED,
     NOW,
     ORG,
@@ -21,6 +22,7 @@ from tests.routing.helpers import (
     FixedBreakers,
     FixedHealth,
     body,
+    chat,
     platform_keys,
     tenant,
 )
@@ -248,3 +250,30 @@ def test_the_prompt_is_counted_with_the_named_models_encoding() -> None:
     assert r.tokenizer_for("llama-3.1-8b") == "cl100k_base"
     assert r.tokenizer_for("gpt-4o") == "o200k_base"
     assert r.tokenizer_for("auto") == r.tokenizer_for("nope") == "o200k_base"
+
+
+async def test_a_draft_holds_the_candidates_its_plan_orders() -> None:
+    planner = router()
+    draft = await planner.draft(tenant(routing_strategy="cost"), body(model="small"), 20)
+    plan = draft.plan()
+    assert {c.label for c in draft.candidates} == set(labels(plan))
+    assert labels(plan) == ["groq/fast-small", "together/large"]
+    # More options than attempts: the draft ranks to pick the best ones it may reserve for.
+    best = labels(await planner.plan(tenant(), body(), 20))
+    limited = await planner.draft(tenant(), body(), 20, limit=2)
+    assert [c.label for c in limited.candidates] == best[:2]
+    assert labels(limited.plan()) == best[:2]
+
+
+async def test_eligibility_is_remembered_per_tenant_until_the_catalogue_changes() -> None:
+    planner, growth = router(), tenant()
+    assert labels(await planner.plan(growth, body(model="mid"), 20)) == ["openai/mid"]
+    with pytest.raises(NotFound):
+        await planner.plan(growth, body(model="local-mid"), 20)
+    rediscovered = chat("ollama", "local-mid", 0, 0, 3, ALL, "mid")
+    planner.use_catalog(Catalog((*FIXED.models, rediscovered)))
+    assert set(labels(await planner.plan(growth, body(model="mid"), 20))) == {
+        "openai/mid",
+        "ollama/local-mid",
+    }
+    assert labels(await planner.plan(growth, body(model="local-mid"), 20)) == ["ollama/local-mid"]
