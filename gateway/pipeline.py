@@ -53,7 +53,7 @@ from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_us
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
 from gateway.request import RequestContext
-from gateway.routing.router import Router
+from gateway.routing.router import RouteDraft, RoutePlan, Router
 from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
@@ -130,13 +130,22 @@ class Pipeline:
         ctx.candidates = draft.candidates
         choices = int(ctx.body.get("n") or 1) if kind is ModelKind.CHAT else 1
         ctx.output_reserve = max(c.output_tokens for c in ctx.candidates) * choices
-        ranking = Meanwhile(draft.plan)
+        meanwhile = Meanwhile(partial(self._order_and_prepare, ctx, draft, kind))
         try:
             await self._admit(ctx)
         finally:  # a refused request's record carries its routing decision too
-            plan = ranking.result()
+            plan = meanwhile.result()
             ctx.candidates = list(plan.candidates)
             ctx.decision = plan.decision
+
+    def _order_and_prepare(
+        self, ctx: RequestContext, draft: RouteDraft, kind: ModelKind
+    ) -> RoutePlan:
+        """What needs the candidates but not the admission: their order (stage 5) and, for
+        a chat, the cache's work on the request (stage 4), or None to bypass the cache."""
+        if kind is ModelKind.CHAT and self.cache is not None and ctx.tenant is not None:
+            ctx.cache_request = self.cache.prepare(ctx.tenant, ctx.body, ctx.headers)
+        return draft.plan()
 
     async def _admit(self, ctx: RequestContext) -> None:
         tenant = ctx.tenant
@@ -190,11 +199,8 @@ class Pipeline:
 
     async def _cache_lookup(self, ctx: RequestContext) -> CacheHit | None:
         """Stage 4: an answer from the tenant's own cache, or None (then a miss or bypass)."""
-        if self.cache is None or ctx.tenant is None:
-            ctx.cache_status = "bypass"
-            return None
-        request = ctx.cache_request = self.cache.prepare(ctx.tenant, ctx.body, ctx.headers)
-        if request is None:
+        request = ctx.cache_request  # prepared while Redis admitted the request
+        if self.cache is None or request is None:
             ctx.cache_status = "bypass"
             return None
         hit = await self.cache.lookup(request)
