@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -129,3 +130,19 @@ def test_the_routing_decision_and_fallbacks_are_recorded(
         "groq/llama-3.3-70b-versatile",
         "together/meta-llama/Llama-3.3-70B-Instruct-Turbo",
     }
+
+
+def test_a_refused_request_records_its_route(
+    gateway_url: str, make_tenant: Callable[..., Tenant], engine: Engine, redis_url: str
+) -> None:
+    tenant = make_tenant(monthly_token_budget=100)
+    client = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=tenant.key, max_retries=0)
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, max_tokens=500)
+    drain(redis_url, engine, expected=1)
+    (row,) = logs(engine, tenant.org.id)
+    assert row.request_id == caught.value.response.headers["x-request-id"]
+    assert row.status_code == 429 and row.error_type == "insufficient_quota"
+    assert row.routing is not None  # ranked while Redis refused it
+    assert row.routing["chosen"] == "openai/gpt-4o-mini"
+    assert [c["target"] for c in row.routing["candidates"]] == ["openai/gpt-4o-mini"]
