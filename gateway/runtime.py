@@ -90,7 +90,7 @@ class Gateway:
         )
         # The platform-wide quota protects RouterAI's own provider accounts; the sandbox
         # has no account to protect.
-        quota = None if settings.sandbox_mode else PlatformRateLimiter(redis)
+        quota = None if settings.sandbox_mode else PlatformRateLimiter(redis, wire=wire)
         gate = AttemptGate(breakers=breakers, health=health, platform_quota=quota)
         limits = ExecutionLimits(
             max_attempts=settings.max_attempts,

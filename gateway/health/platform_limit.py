@@ -11,6 +11,10 @@ to the next candidate, like an open breaker.
 
 The defaults are conservative placeholders for a fresh deployment; set the real quotas of the
 platform's provider accounts at the composition root.
+
+Every attempt on a platform key makes this call before it goes upstream, so it runs over the
+process's pipelined connection (`gateway.pipelined_redis`), as admit and settle do, rather
+than through redis-py's connection pool.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from gateway.health.scripts import PLATFORM_LIMIT_SCRIPT
+from gateway.pipelined_redis import PipelinedRedis
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +59,10 @@ class PlatformRateLimiter:
         self,
         redis: aioredis.Redis,
         limits: Mapping[str, PlatformLimit] = DEFAULT_PLATFORM_LIMITS,
+        *,
+        wire: PipelinedRedis | None = None,
     ) -> None:
-        self._redis = redis
+        self._wire = wire or PipelinedRedis.like(redis)
         self._limits = dict(limits)
         self._script = redis.register_script(PLATFORM_LIMIT_SCRIPT)
 
@@ -65,12 +71,8 @@ class PlatformRateLimiter:
         limit = self._limits.get(provider)
         if limit is None or (limit.per_second is None and limit.per_minute is None):
             return True
-        keys = limit_keys(provider, now)
-        args = [_or_none(limit.per_second), _or_none(limit.per_minute)]
-        try:
-            reply = await self._redis.evalsha(self._script.sha, 2, *keys, *args)  # type: ignore[misc]
-        except NoScriptError:
-            reply = await self._script(list(keys), args)
+        args = (_or_none(limit.per_second), _or_none(limit.per_minute))
+        reply = await self._wire.run_script(self._script, limit_keys(provider, now), args)
         return bool(int(reply[0]))
 
 
