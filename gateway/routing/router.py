@@ -291,9 +291,9 @@ class RouteDraft:
     now: float
     seed: str
     choices: int
-    keyed: list[tuple[Eligible, Candidate]] = field(default_factory=list)
-    _ranked: list[Scored] | None = None
-    _complexity: Complexity | None = None
+    keyed: list[tuple[Eligible, Candidate]] = field(default_factory=list, init=False)
+    _ranked: list[Scored] | None = field(default=None, init=False)
+    _complexity: Complexity | None = field(default=None, init=False)
 
     @property
     def candidates(self) -> list[Candidate]:
