@@ -128,8 +128,7 @@ class Pipeline:
             limit=self.executor.limits.max_attempts,
         )
         ctx.candidates = draft.candidates
-        choices = int(ctx.body.get("n") or 1) if kind is ModelKind.CHAT else 1
-        ctx.output_reserve = max(c.output_tokens for c in ctx.candidates) * choices
+        ctx.output_reserve = draft.output_reserve
         meanwhile = Meanwhile(partial(self._order_and_prepare, ctx, draft, kind))
         try:
             await self._admit(ctx)

@@ -300,6 +300,11 @@ class RouteDraft:
         """The candidates the plan will order (in failover order only once planned)."""
         return [candidate for _, candidate in self.keyed]
 
+    @property
+    def output_reserve(self) -> int:
+        """The output tokens to reserve: the most any candidate may produce, per choice."""
+        return max(option.output_tokens for option, _ in self.keyed) * self.choices
+
     def ranked(self, limit: int | None = None) -> list[Scored]:
         """Every option scored, best first (the best `limit` with a limit: ranked once)."""
         if self._ranked is None:
@@ -333,8 +338,7 @@ class RouteDraft:
             and complexity is Complexity.SIMPLE
             and is_healthy_local(ranked[0].option, self.health, self.now),
         )
-        reserve = max(c.output_tokens for c in candidates) * self.choices
-        return RoutePlan(candidates, decision, reserve)
+        return RoutePlan(candidates, decision, self.output_reserve)
 
     def complexity(self) -> Complexity:
         """The request's class (classified once, when first needed)."""
