@@ -94,26 +94,46 @@ return st
 # KEYS[1] the health hash (fields `<provider>:l` latency ms, `:e` error rate, `:n` samples,
 # `:t` updated at, ms). ARGV[1] alpha, [2] now (ms), [3] key TTL (s), then one triple per
 # attempt: provider, latency (ms), 1 succeeded / 0 failed.
+# Each provider's averages are read once, moved by each of its attempts in turn, and written
+# once, with every provider of the batch, in one HSET: two calls per batch and provider
+# rather than per attempt (a busy process sends dozens of attempts a batch). '%.17g' keeps
+# every bit of a double, so the result is the one attempt-by-attempt writes would leave.
 OBSERVE_SCRIPT = """
 local h = KEYS[1]
 local alpha, now = tonumber(ARGV[1]), ARGV[2]
+local averages, providers = {}, {}
 for i = 4, #ARGV, 3 do
   local p, latency, ok = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2] == '1'
-  local v = redis.call('HMGET', h, p .. ':l', p .. ':e', p .. ':n')
-  local l, e, n = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  local a = averages[p]
+  if a == nil then
+    local v = redis.call('HMGET', h, p .. ':l', p .. ':e', p .. ':n')
+    a = {l = tonumber(v[1]), e = tonumber(v[2]) or 0, n = tonumber(v[3]) or 0}
+    averages[p] = a
+    providers[#providers + 1] = p
+  end
   local outcome = 1
   if ok then outcome = 0 end
-  e = e + alpha * (outcome - e)
+  a.e = a.e + alpha * (outcome - a.e)
   if ok then
-    if l == nil then l = latency else l = l + alpha * (latency - l) end
+    if a.l == nil then a.l = latency else a.l = a.l + alpha * (latency - a.l) end
   end
-  local fields = {p .. ':e', string.format('%.17g', e), p .. ':n', n + 1, p .. ':t', now}
-  if l ~= nil then
-    fields[#fields + 1] = p .. ':l'
-    fields[#fields + 1] = string.format('%.17g', l)
-  end
-  redis.call('HSET', h, unpack(fields))
+  a.n = a.n + 1
 end
+local fields = {}
+for _, p in ipairs(providers) do
+  local a = averages[p]
+  fields[#fields + 1] = p .. ':e'
+  fields[#fields + 1] = string.format('%.17g', a.e)
+  fields[#fields + 1] = p .. ':n'
+  fields[#fields + 1] = a.n
+  fields[#fields + 1] = p .. ':t'
+  fields[#fields + 1] = now
+  if a.l ~= nil then
+    fields[#fields + 1] = p .. ':l'
+    fields[#fields + 1] = string.format('%.17g', a.l)
+  end
+end
+if #fields > 0 then redis.call('HSET', h, unpack(fields)) end
 redis.call('EXPIRE', h, ARGV[3])
 return 1
 """
