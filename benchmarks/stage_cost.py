@@ -8,7 +8,8 @@ the minimal path is what its stages cost (validation, tokenizer, routing, fallba
 policy, metrics, tenant resolution, headers, the usage record). `--profile` then prints the
 gateway's functions by their own time under cProfile (which slows Python code about twofold).
 `--segments` times, for both apps, the stretches between one request's writes and reads on
-Redis and upstream: where on the request's path the time goes. The tracing is installed
+Redis and upstream, in wall and in CPU time: where on the request's path the time goes, and
+how much of it the process spent running. The tracing is installed
 before the first connection is made (uvloop binds a protocol's methods when it connects), so
 with `--segments` the timings above carry its small cost too.
 
@@ -37,7 +38,11 @@ from gateway.pipelined_redis import _RespProtocol
 from gateway.providers.http1 import _Connection
 
 PATH = "/v1/chat/completions"
-Marks = list[tuple[str, int]]
+Marks = list[tuple[str, int, int]]  # (event, wall clock ns, this thread's CPU time ns)
+
+
+def mark(marks: Marks, event: str) -> None:
+    marks.append((event, time.perf_counter_ns(), time.thread_time_ns()))
 
 
 async def call(app: Any, key: str, marks: Marks | None = None) -> None:
@@ -74,7 +79,7 @@ async def call(app: Any, key: str, marks: Marks | None = None) -> None:
 
     async def send(message: dict[str, Any]) -> None:
         if marks is not None and message["type"] == "http.response.start":
-            marks.append(("response", time.perf_counter_ns()))
+            mark(marks, "response")
         sent.append(message)
 
     await app(scope, receive, send)
@@ -118,10 +123,10 @@ def traced_io(marks: Marks) -> Iterator[None]:
             _called: str = called,
             _returned: str | None = returned,
         ) -> Any:
-            marks.append((_called, time.perf_counter_ns()))
+            mark(marks, _called)
             result = _original(self, *args)
             if _returned is not None:
-                marks.append((_returned, time.perf_counter_ns()))
+                mark(marks, _returned)
             return result
 
         setattr(cls, name, traced)
@@ -132,20 +137,30 @@ def traced_io(marks: Marks) -> Iterator[None]:
             setattr(cls, name, original)
 
 
-async def segments(app: Any, key: str, requests: int, marks: Marks) -> dict[str, float]:
-    """Median microseconds of each of SEGMENTS over `requests` sequential calls, with the
-    connections' I/O traced into `marks` (`traced_io`)."""
-    spans: dict[str, list[int]] = {what: [] for what, *_ in SEGMENTS}
+async def segments(
+    app: Any, key: str, requests: int, marks: Marks
+) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU microseconds of each of SEGMENTS over `requests` sequential calls,
+    with the connections' I/O traced into `marks` (`traced_io`). Wall time beyond the CPU
+    time is time the process did not run: waiting, or another process on its CPU."""
+    spans: dict[str, list[tuple[int, int]]] = {what: [] for what, *_ in SEGMENTS}
     for _ in range(requests):
         marks.clear()
-        marks.append(("start", time.perf_counter_ns()))
+        mark(marks, "start")
         await call(app, key, marks)
-        times: dict[str, list[int]] = {}
-        for label, at in marks:
-            times.setdefault(label, []).append(at)
+        times: dict[str, list[tuple[int, int]]] = {}
+        for label, wall, cpu in marks:
+            times.setdefault(label, []).append((wall, cpu))
         for what, begin, i, end, j in SEGMENTS:
-            spans[what].append(times[end][j] - times[begin][i])
-    return {what: statistics.median(values) / 1000 for what, values in spans.items()}
+            (wall_from, cpu_from), (wall_to, cpu_to) = times[begin][i], times[end][j]
+            spans[what].append((wall_to - wall_from, cpu_to - cpu_from))
+    return {
+        what: (
+            statistics.median(wall for wall, _ in values) / 1000,
+            statistics.median(cpu for _, cpu in values) / 1000,
+        )
+        for what, values in spans.items()
+    }
 
 
 async def per_request(app: Any, key: str, requests: int) -> tuple[float, float]:
@@ -187,9 +202,10 @@ async def measure_apps(
             found = {
                 name: await segments(app, key, args.requests, marks) for name, app in apps.items()
             }
-            print(f"\n{'µs, medians':<28}" + "".join(f"{name:>14}" for name in apps))
+            print(f"\n{'µs, medians (wall / CPU)':<28}" + "".join(f"{n:>16}" for n in apps))
             for what, *_ in SEGMENTS:
-                print(f"{what:<28}" + "".join(f"{found[name][what]:>14.1f}" for name in apps))
+                cells = (f"{found[n][what][0]:.0f} / {found[n][what][1]:.0f}" for n in apps)
+                print(f"{what:<28}" + "".join(f"{cell:>16}" for cell in cells))
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
