@@ -30,4 +30,4 @@ lint: $(INSTALLED)
 
 test: $(INSTALLED) lint
 	bash scripts/install-system-deps.sh web browser
-	$(BIN)/python -m pytest
+	bash scripts/test.sh
