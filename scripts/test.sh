@@ -11,7 +11,6 @@ mkdir -p test-artifacts
 log=test-artifacts/browser-tests.log
 .venv/bin/python -m pytest tests/e2e "$@" >"$log" 2>&1 &
 browser=$!
-trap 'kill "$browser" 2>/dev/null' INT TERM
 
 .venv/bin/python -m pytest --ignore=tests/e2e "$@"
 services=$?

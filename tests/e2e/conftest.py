@@ -8,6 +8,7 @@ at a fake GitHub and billing at a fake Stripe, both on 127.0.0.1. Chromium is De
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# `make test` runs this session in the background of a script, which starts it with Ctrl-C
+# ignored: take Ctrl-C back, so that it stops the session and tears down what it started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # Assertions wait for the page up to this long: generous, because other test runs may
 # share the machine's two cores. Time limits the product promises are asserted explicitly.
 expect.set_options(timeout=20_000)
