@@ -70,7 +70,7 @@ def compare(
         rps, cpu_us, p50 = (statistics.median(column) for column in zip(*rows, strict=True))
         print(
             f"{connections:>3} connections  {name:<11} {rps:7.0f} req/s  "
-            f"{cpu_us:6.0f} µs CPU per request  p50 {p50:.2f} ms"
+            f"{cpu_us:6.0f} µs CPU per request  p50 {p50:.3f} ms"
         )
 
 

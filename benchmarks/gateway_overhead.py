@@ -89,8 +89,8 @@ def print_table(runs: dict[str, dict[int, list[WrkResult]]]) -> None:
         for connections, results in by_connections.items():
             r = median(results)
             print(
-                f"{name:<14}{connections:>6}{r.requests_per_s:>10.0f}{r.p50_ms:>9.2f}"
-                f"{r.p99_ms:>9.2f}{r.errors:>8}"
+                f"{name:<14}{connections:>6}{r.requests_per_s:>10.0f}{r.p50_ms:>9.3f}"
+                f"{r.p99_ms:>9.3f}{r.errors:>8}"
             )
 
 
@@ -181,14 +181,14 @@ def report(
         f"{min(shares):.0%} to {max(shares):.0%} round by round (target >= 40%)"
     )
     print(
-        f"added latency at 1 connection: p50 {added_p50:+.2f} ms (target <= 0.5), "
-        f"p99 {added_p99:+.2f} ms (target <= 2)"
+        f"added latency at 1 connection: p50 {added_p50:+.3f} ms (target <= 0.5), "
+        f"p99 {added_p99:+.3f} ms (target <= 2)"
     )
     print(
         f"the minimal hot path (no product stages): {floor[32].requests_per_s:.0f} req/s at 32 "
         f"connections (the gateway: {gateway[32].requests_per_s / floor[32].requests_per_s:.0%} "
-        f"of it); added latency at 1 connection: p50 {floor[1].p50_ms - direct[1].p50_ms:+.2f} "
-        f"ms, p99 {floor[1].p99_ms - direct[1].p99_ms:+.2f} ms"
+        f"of it); added latency at 1 connection: p50 {floor[1].p50_ms - direct[1].p50_ms:+.3f} "
+        f"ms, p99 {floor[1].p99_ms - direct[1].p99_ms:+.3f} ms"
     )
     print(
         f"gateway RSS over {requests:,}+ requests: {before / 2**20:.1f} -> "
