@@ -28,6 +28,7 @@ from benchmarks.harness import (
     UVICORN,
     WrkResult,
     bench_tenant,
+    halt_polling_ns,
     sandbox_server,
     server,
     wrk,
@@ -194,13 +195,16 @@ def report(
         f"gateway RSS over {requests:,}+ requests: {before / 2**20:.1f} -> "
         f"{after / 2**20:.1f} MiB ({growth:+.1%}, target within 5%)"
     )
+    halt_poll = halt_polling_ns()
+    if halt_poll is not None:
+        print(f"guest halt polling: {halt_poll / 1000:.0f} µs (0: idle vCPUs halt at once)")
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (results / f"gateway_overhead-{stamp}.json").write_text(
         json.dumps(
             {name: {c: [vars(r) for r in rs] for c, rs in by.items()} for name, by in runs.items()}
-            | {"rss_before": before, "rss_after": after},
+            | {"rss_before": before, "rss_after": after, "halt_poll_ns": halt_poll},
             indent=2,
         )
     )

@@ -38,6 +38,19 @@ wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
+HALT_POLL = Path("/sys/module/haltpoll/parameters/guest_halt_poll_ns")
+
+
+def halt_polling_ns() -> int | None:
+    """How long an idle vCPU of this virtual machine polls before it halts (None: not a
+    guest with the haltpoll driver). At 0 every idle moment halts the vCPU, and waking it
+    again lies on the path of a request at one connection (benchmarks/README.md)."""
+    try:
+        return int(HALT_POLL.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
