@@ -13,7 +13,7 @@ log=test-artifacts/browser-tests.log
 browser=$!
 
 .venv/bin/python -m pytest --ignore=tests/e2e "$@"
-services=$?
+rest=$?
 if kill -0 "$browser" 2>/dev/null; then
     echo "(waiting for the browser tests: test-artifacts/browser-tests.log)"
 fi
@@ -23,7 +23,7 @@ browser_status=$?
 echo
 echo "======================== the browser tests (tests/e2e) ========================"
 cat "$log"
-if [ "$services" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
-    echo "tests failed: the rest exited $services, the browser tests $browser_status" >&2
+if [ "$rest" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
+    echo "tests failed: the rest exited $rest, the browser tests $browser_status" >&2
     exit 1
 fi
