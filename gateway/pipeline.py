@@ -5,11 +5,12 @@
        (eligible)  model name → candidates                 gateway.routing.selection
     2. rate limit  ┐ one atomic Redis call: both limits    gateway.ratelimit / gateway.budget
     3. budget      ┘ checked, worst case reserved
-    4. cache       (slot: semantic cache, its own issue)
+    4. cache       the tenant's own semantic cache         gateway.cache
     5. router      candidates before admission, ranked     gateway.routing.router
                    while Redis admits
     6. execute     candidates in turn, with fallback       gateway.execution, gateway.providers
-    7. record      settle to the actual + append usage     gateway.budget (settle), gateway.usage
+    7. record      price, settle to the actual, append     gateway.ledger
+                   the usage record, observe metrics
 
 A `RequestContext` flows through the stages; each stage reads and fills plain
 fields of it. Stages raise `GatewayError`s; the API renders them.
@@ -17,39 +18,24 @@ fields of it. Stages raise `GatewayError`s; the API renders them.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import suppress
 from functools import partial
 from typing import Any
 
 import orjson
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.background import BackgroundTasks, Meanwhile
-from gateway.budget.admission import (
-    AdmissionStore,
-    Settlement,
-    admission_for,
-    limits_for,
-)
+from gateway.budget.admission import AdmissionStore, admission_for, limits_for
 from gateway.budget.rejection import rejection_error
 from gateway.cache.replay import StreamAssembler
 from gateway.cache.semantic import CacheHit, SemanticCache
-from gateway.errors import (
-    GatewayError,
-    InvalidRequest,
-    QuotaExceeded,
-    RateLimited,
-    UpstreamError,
-)
+from gateway.errors import GatewayError, InvalidRequest, UpstreamError
 from gateway.execution import Attempt, Executor, StreamStart
+from gateway.ledger import Ledger
 from gateway.metrics import Metrics
-from gateway.pipelined_redis import ReplyLost
-from gateway.pricing.catalog import Catalog, ModelInfo, ModelKind, cost_micro_usd
+from gateway.pricing.catalog import Catalog, ModelKind, cost_micro_usd
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
 from gateway.request import RequestContext
@@ -58,9 +44,7 @@ from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
 from gateway.tokens import count_chat_prompt, count_embedding_input
-from gateway.usage import UsageRecorder, usage_record
-
-log = logging.getLogger(__name__)
+from gateway.usage import UsageRecorder
 
 
 class Pipeline:
@@ -83,12 +67,17 @@ class Pipeline:
         self.router = router
         self.admission = admission
         self.executor = executor
-        self.recorder = recorder
-        self.catalog = catalog
         self.metrics = metrics
         self.cache = cache
         self.clock = clock
         self._background = BackgroundTasks("finishing a request")
+        self.ledger = Ledger(
+            admission=admission,
+            recorder=recorder,
+            catalog=catalog,
+            metrics=metrics,
+            background=self._background,
+        )
 
     # -- stages 1-3 -------------------------------------------------------------------------
 
@@ -208,12 +197,7 @@ class Pipeline:
             return None
         ctx.cache_status = hit.status
         usage = usage_from(hit.completion.get("usage")) or Usage(ctx.prompt_tokens, 0)
-        ctx.usage, ctx.cost_micro = usage, 0  # a hit costs the tenant nothing upstream
-        baseline = self._baseline_model(ctx.tenant)
-        if baseline is not None:
-            ctx.baseline_micro = cost_micro_usd(
-                baseline, usage.prompt_tokens, usage.completion_tokens
-            )
+        self.ledger.price_cache_hit(ctx, usage)
         return hit
 
     async def _replay(self, ctx: RequestContext, hit: CacheHit) -> AsyncIterator[bytes]:
@@ -222,12 +206,16 @@ class Pipeline:
             async for frame in self.cache.replay_stream(hit, ctx.include_usage):
                 yield frame
         finally:
-            self.finish_later(ctx)
+            self.ledger.finish_later(ctx)
 
     def _cache_later(self, ctx: RequestContext, body: bytes | None) -> None:
         """Fill the cache with a complete, successful answer, off the response path."""
         if self.cache is not None and ctx.cache_request is not None and body is not None:
             self._background.spawn(self.cache.store(ctx.cache_request, body, ctx.cost_micro))
+
+    async def drain(self) -> None:
+        """Wait for background settlements and cache fills (on shutdown)."""
+        await self._background.drain()
 
     async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
         encoding = str(ctx.body.get("encoding_format") or "float")
@@ -245,7 +233,7 @@ class Pipeline:
         began = time.perf_counter()
         ctx.chosen, result = await self.executor.run(ctx.candidates, ctx.attempts, attempt)
         ctx.upstream_s = time.perf_counter() - began
-        self._price(ctx, result.usage)
+        self.ledger.price(ctx, result.usage)
         return result
 
     async def open_stream(self, ctx: RequestContext) -> AsyncIterator[bytes]:
@@ -282,7 +270,7 @@ class Pipeline:
                     "ended the stream before it was complete"
                 )
             ctx.upstream_s = time.perf_counter() - began
-            self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            self.ledger.price(ctx, translator.usage or _estimated_usage(ctx, chunks))
             if assembler is not None and ctx.usage is not None:
                 usage = ctx.usage
                 self._cache_later(
@@ -298,118 +286,14 @@ class Pipeline:
             yield _cost_comment(ctx)
             yield b"data: [DONE]\n\n"
         except GatewayError as exc:
-            self._price(ctx, translator.usage or _estimated_usage(ctx, chunks))
-            self._fail(ctx, exc)
+            self.ledger.price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            self.ledger.mark_failed(ctx, exc)
             yield b"data: " + orjson.dumps(exc.body()) + b"\n\n"
         finally:
             if ctx.usage is None:  # the client went away mid-stream
-                self._price(ctx, _estimated_usage(ctx, chunks))
+                self.ledger.price(ctx, _estimated_usage(ctx, chunks))
                 ctx.status, ctx.error_type = 499, "client_closed"
-            self.finish_later(ctx)
-
-    # -- stage 7 ----------------------------------------------------------------------------
-
-    def _price(self, ctx: RequestContext, usage: Usage | None) -> None:
-        candidate = ctx.chosen
-        assert candidate is not None
-        usage = usage or Usage(ctx.prompt_tokens, 0)
-        ctx.usage = usage
-        ctx.cost_micro = cost_micro_usd(
-            candidate.model, usage.prompt_tokens, usage.completion_tokens
-        )
-        baseline = self._baseline(ctx.tenant, candidate.model)
-        ctx.baseline_micro = cost_micro_usd(baseline, usage.prompt_tokens, usage.completion_tokens)
-
-    def _baseline(self, tenant: TenantContext | None, used: ModelInfo) -> ModelInfo:
-        if used.kind is ModelKind.EMBEDDING:
-            return used
-        return self._baseline_model(tenant) or used
-
-    def _baseline_model(self, tenant: TenantContext | None) -> ModelInfo | None:
-        """The tenant's baseline model (what the same tokens would have cost there)."""
-        if tenant is None:
-            return None
-        for model in self.catalog.serving(tenant.baseline_model):
-            if model.kind is ModelKind.CHAT:
-                return model
-        return None
-
-    def _fail(self, ctx: RequestContext, exc: GatewayError) -> None:
-        ctx.status = exc.status
-        ctx.error_type = exc.code or exc.type
-
-    async def fail(self, ctx: RequestContext, exc: GatewayError) -> None:
-        """Record a request that ended in `exc` (before or after admission)."""
-        self._fail(ctx, exc)
-        if isinstance(exc, RateLimited | QuotaExceeded):
-            self.metrics.rejection(exc.code or exc.type)
-        if ctx.admitted is not None and ctx.admitted.admitted and ctx.chosen is not None:
-            self._price(ctx, Usage(0, 0))
-        await self.finish(ctx)
-
-    async def finish(self, ctx: RequestContext) -> None:
-        """Stage 7: settle the reservation to the actual and append the usage record."""
-        if ctx.finished:
-            return
-        ctx.finished = True
-        self._observe(ctx)
-        if ctx.tenant is None:
-            return
-        record = usage_record(ctx)
-        admitted = ctx.admitted
-        if ctx.admission is None or admitted is None or not admitted.admitted:
-            with suppress(RedisConnectionError):  # a refusal's record is best effort
-                await self.recorder.append(record)
-            return
-        usage = ctx.usage or Usage(0, 0)
-        settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
-        for delay in SETTLE_RETRIES_S:  # money: keep trying while Redis refuses connections
-            if delay:
-                await asyncio.sleep(delay)
-            try:
-                await self.admission.settle(settlement, record)
-                return
-            except RedisConnectionError:  # refused before anything ran: safe to resend
-                continue
-            except ReplyLost:  # it may have run: sending it again could count it twice
-                log.error(
-                    "usage record of %s may be lost: Redis dropped the settle", ctx.request_id
-                )
-                return
-        log.error(
-            "usage record of %s lost: Redis unreachable for %.0f s",
-            ctx.request_id,
-            sum(SETTLE_RETRIES_S),
-        )
-
-    def finish_later(self, ctx: RequestContext) -> None:
-        """Finish in a task of its own: it must complete even if the caller is cancelled."""
-        self._background.spawn(self.finish(ctx))
-
-    async def drain(self) -> None:
-        """Wait for background settlements and cache fills (on shutdown)."""
-        await self._background.drain()
-
-    def _observe(self, ctx: RequestContext) -> None:
-        usage = ctx.usage or Usage(0, 0)
-        chosen = ctx.chosen
-        self.metrics.request(
-            endpoint=ctx.endpoint,
-            provider=chosen.provider if chosen else "none",
-            model=chosen.model.id if chosen else "none",
-            status=ctx.status,
-            latency_s=ctx.elapsed_ms / 1000,
-            upstream_s=ctx.upstream_s,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_micro=ctx.cost_micro,
-            cache=ctx.cache_status,
-        )
-
-
-SETTLE_RETRIES_S = (0, 0.2, 0.5, 1, 2, 4, 8)
-"""Waits before each attempt to settle while Redis refuses connections (then the record is
-logged as lost; the reservation expires on its own after 30 minutes)."""
+            self.ledger.finish_later(ctx)
 
 
 class InvalidStreamEnd(GatewayError):

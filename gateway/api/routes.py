@@ -60,7 +60,7 @@ class GatewayRoutes:
             answer.body,
             media_type="application/json",
             headers=gateway_headers(ctx),
-            background=_After(partial(self.pipeline.finish, ctx)),
+            background=_After(partial(self.pipeline.ledger.finish, ctx)),
         )
 
     async def embeddings(self, request: Request) -> Response:
@@ -77,7 +77,7 @@ class GatewayRoutes:
             result.body,
             media_type="application/json",
             headers=gateway_headers(ctx),
-            background=_After(partial(self.pipeline.finish, ctx)),
+            background=_After(partial(self.pipeline.ledger.finish, ctx)),
         )
 
     async def list_models(self, request: Request) -> Response:
@@ -162,7 +162,7 @@ class GatewayRoutes:
 
     def _failed(self, ctx: RequestContext, exc: GatewayError) -> Response:
         response = error_response(exc, ctx)
-        response.background = _After(partial(self.pipeline.fail, ctx, exc))
+        response.background = _After(partial(self.pipeline.ledger.fail, ctx, exc))
         return response
 
 

@@ -183,8 +183,8 @@ def test_a_settle_whose_reply_was_lost_is_not_sent_again(
     app, url = app_on_private_redis
     with httpx.Client(base_url=url, timeout=60) as http:
         assert send(http, tenant, "chat").ok
-        pipeline = app.state.gateway.pipeline
-        pipeline.admission = lossy = SettleRepliesLost(pipeline.admission)
+        ledger = app.state.gateway.pipeline.ledger
+        ledger.admission = lossy = SettleRepliesLost(ledger.admission)
         answered = send(http, tenant, "chat")
         wait_for(lambda: "may be lost" in caplog.text, timeout_s=10)
     assert answered.ok
