@@ -213,10 +213,6 @@ class Pipeline:
         if self.cache is not None and ctx.cache_request is not None and body is not None:
             self._background.spawn(self.cache.store(ctx.cache_request, body, ctx.cost_micro))
 
-    async def drain(self) -> None:
-        """Wait for background settlements and cache fills (on shutdown)."""
-        await self._background.drain()
-
     async def execute_embeddings(self, ctx: RequestContext) -> ChatResult:
         encoding = str(ctx.body.get("encoding_format") or "float")
 
@@ -294,6 +290,10 @@ class Pipeline:
                 self.ledger.price(ctx, _estimated_usage(ctx, chunks))
                 ctx.status, ctx.error_type = 499, "client_closed"
             self.ledger.finish_later(ctx)
+
+    async def drain(self) -> None:
+        """Wait for background settlements and cache fills (on shutdown)."""
+        await self._background.drain()
 
 
 class InvalidStreamEnd(GatewayError):
