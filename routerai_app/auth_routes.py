@@ -120,7 +120,7 @@ def _github_failed(reason: str) -> Response:
 
 
 def auth_app() -> Starlette:
-    """The sign-in routes, mounted in front of Reflex like the gateway."""
+    """The sign-in routes, dispatched before Reflex's own routes (`web_transformer`)."""
     return Starlette(
         routes=[
             Route("/auth/session", complete_sign_in, methods=["GET"]),

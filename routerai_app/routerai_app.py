@@ -7,13 +7,14 @@ socket, the sign-in routes and the gateway's routes (/health, /v1/...) on one po
 """
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from gateway.api.app import create_app
 from gateway.auth.service import CONFIRM_PATH
 from gateway.settings import load_settings
 from routerai_app import backend
 from routerai_app.auth_routes import AUTH_PREFIXES, auth_app
-from routerai_app.gateway_mount import gateway_lifespan, gateway_transformer
+from routerai_app.gateway_mount import gateway_in_front, gateway_lifespan, web_transformer
 from routerai_app.housekeeping import pending_revocations_task
 from routerai_app.pages import (
     billing,
@@ -58,10 +59,17 @@ runtime = gateway.state.gateway
 services = backend.Services.build(settings, runtime.engine, runtime.redis, runtime)
 backend.install(services)
 
-app = rx.App(
-    api_transformer=gateway_transformer(
-        gateway,
-        GATEWAY_PREFIXES,
+
+class RouterAIApp(rx.App):
+    """Reflex's app with the gateway in front of all of its layers (`gateway_mount`)."""
+
+    def __call__(self) -> ASGIApp:
+        cors_origins = rx.config.get_config().cors_allowed_origins
+        return gateway_in_front(gateway, GATEWAY_PREFIXES, super().__call__(), cors_origins)
+
+
+app = RouterAIApp(
+    api_transformer=web_transformer(
         (auth_app(), AUTH_PREFIXES),
         web=lambda app: WebSecurity(app, settings.public_url),
     ),

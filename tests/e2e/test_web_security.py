@@ -32,6 +32,22 @@ def test_the_gateway_api_is_left_as_the_gateway_answers(web_url: str) -> None:
         assert "x-frame-options" not in response.headers
 
 
+def test_browsers_may_call_the_gateway_api_from_other_origins(web_url: str) -> None:
+    preflight = urllib.request.Request(
+        f"{web_url}/v1/chat/completions",
+        method="OPTIONS",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    with urllib.request.urlopen(preflight, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["access-control-allow-origin"] in ("https://app.example", "*")
+        assert "x-frame-options" not in response.headers  # the gateway's, not a page's
+
+
 async def first_frame(url: str, origin: str) -> str:
     async with websockets.connect(url, origin=origin, open_timeout=10) as socket:  # type: ignore[arg-type]
         return str(await asyncio.wait_for(socket.recv(), timeout=10))
