@@ -5,7 +5,7 @@ Two sources of cases, each in positive (valid per the schema) and negative (viol
 generation, against a real gateway on 127.0.0.1 in front of the sandbox:
 
 - the gateway's own OpenAPI document (what /openapi.json serves), every operation;
-- OpenAI's published document (../shared/specs/openai-openapi.json, `nullable` rewritten as
+- OpenAI's published document (tests/specs/openai-openapi.json, `nullable` rewritten as
   tests/fixtures/openai_spec.py does) for the three operations RouterAI implements.
 
 Generation is derandomized (a fixed seed per test) and bounded (`MAX_EXAMPLES` per
