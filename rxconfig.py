@@ -2,10 +2,12 @@
 
 Every value that depends on the deployment comes from `gateway.settings`, the one
 module that reads the environment. The build must work offline: the only thing
-fetched is the frontend's npm packages, through bun.
+fetched is the frontend's npm packages, through bun, as reflex.lock/bun.lock pins them.
 """
 
 import os
+import sys
+from pathlib import Path
 
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
@@ -19,6 +21,10 @@ settings = Settings()
 # environment still wins.
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
 
+# The bun `make` installs into the environment that runs Reflex, at the version the Makefile
+# pins. Without it (an environment made by hand), Reflex uses the bun on PATH.
+PINNED_BUN = Path(sys.prefix) / "bun" / "node_modules" / ".bin" / "bun"
+
 config = rx.Config(
     app_name="routerai_app",
     db_url=settings.resolved_database_url,
@@ -27,6 +33,8 @@ config = rx.Config(
     redis_url=settings.redis_url,
     deploy_url=settings.public_url,
     telemetry_enabled=False,
+    # Installs refuse a reflex.lock/bun.lock that its package.json no longer matches.
+    frozen_lockfile=True,
     show_built_with_reflex=False,
     # Radix themes style the UI (no tailwind plugin); the sitemap is generated
     # locally from the pages.
@@ -38,4 +46,5 @@ config = rx.Config(
         ),
         SitemapPlugin(),
     ],
+    **({"bun_path": PINNED_BUN} if PINNED_BUN.exists() else {}),
 )

@@ -33,6 +33,7 @@ import redis
 from workers.queues import SLOW_WORKER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+WEB_LOCK = REPO_ROOT / "reflex.lock"
 E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/2")
 # The first production build installs the frontend packages with bun and
 # compiles them; on a cold cache and 2 cores that takes minutes.
@@ -72,6 +73,11 @@ def answers(url: str) -> bool:
 
 def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def web_lock() -> dict[str, bytes]:
+    """The files of reflex.lock/ (bun.lock and the package.json it locks), by name."""
+    return {path.name: path.read_bytes() for path in sorted(WEB_LOCK.iterdir())}
 
 
 def flush_redis(url: str) -> None:
@@ -125,10 +131,13 @@ class Process:
 
 @dataclass
 class Stack:
-    """The running product: `base_url` serves pages, sign-in and the gateway."""
+    """The running product: `base_url` serves pages, sign-in and the gateway.
+
+    `web_lock_before_build` is reflex.lock/ as the web app's build found it."""
 
     base_url: str
     env: dict[str, str]
+    web_lock_before_build: dict[str, bytes]
     processes: list[Process] = field(default_factory=list)
 
     @classmethod
@@ -159,7 +168,7 @@ class Stack:
                 **dict(extra_env or {}),
             }
         )
-        stack = cls(base_url, env)
+        stack = cls(base_url, env, web_lock())
         python = sys.executable
         sandbox = [python, "-m", "routerai", "sandbox", "--port", str(sandbox_port)]
         stack.processes = [
