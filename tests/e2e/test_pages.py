@@ -13,6 +13,7 @@ from tests.e2e.conftest import OpenPage
 from tests.e2e.journeys import (
     Account,
     chat,
+    color_mode,
     create_account,
     page_fits,
     screenshot,
@@ -77,7 +78,7 @@ def shot_name(page_name: str, width: int, scheme: str) -> str:
 
 
 def check_and_capture(page: Page, width: int, scheme: str, shots: Path, name: str) -> None:
-    expect(page.locator("html")).to_have_class(scheme)
+    expect(page.locator("html")).to_have_class(color_mode(scheme))
     assert page_fits(page, width), f"{name} scrolls sideways at {width}px"
     screenshot(page, shots, name)
 

@@ -152,11 +152,13 @@ def test_moving_a_weight_rebalances_the_others_and_saves_custom_weights(
     expect(page.locator("#weight-latency-value")).to_have_text("100%")
     expect(page.locator("#weight-cost-value")).to_have_text("0%")
     expect(page.locator("#weight-quality-value")).to_have_text("0%")
-    page.locator("#weight-cost").get_by_role("slider").press("PageUp")
-    expect(page.locator("#weight-cost-value")).to_have_text("10%")
+    cost = page.locator("#weight-cost").get_by_role("slider")
+    for percent in range(1, 11):  # one step each, as a keyboard user moves it
+        cost.press("ArrowRight")
+        expect(page.locator("#weight-cost-value")).to_have_text(f"{percent}%")
     expect(page.locator("#weight-quality-value")).to_have_text("0%")
     expect(page.locator("#weight-latency-value")).to_have_text("90%")
-    expect(page.locator("#strategy-custom")).to_have_attribute("data-state", "checked")
+    expect(page.locator("#strategy-custom")).to_be_checked()
     page.locator("#routing-save").click()
     expect(page.get_by_text("Routing saved").first).to_be_visible()
 

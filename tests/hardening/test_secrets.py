@@ -283,7 +283,7 @@ def test_no_key_appears_in_anything_a_run_produced(
     dump_database(engine, [acme.org.id, initech.org.id], run)
     dump_redis(redis_client, run)
 
-    assert "Application startup complete" in run.places["gateway output"]  # it did log
+    assert run.places["gateway output"].strip()  # the log was captured
     assert run.places["table request_logs"].count("req_") >= 10  # and the rows ingested
     needles = {**Keys(keys.keys).needles(), **platform_secrets}
     leaks = {name: run.found(needle) for name, needle in needles.items() if run.found(needle)}

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _wait_until_blocked(client: redis.Redis, count: int) -> None:
     """Wait until `count` workers of this test block on the start list, to start together."""
-    db = client.connection_pool.connection_kwargs.get("db", 0)
+    db = client.get_connection_kwargs().get("db", 0)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         waiting = [

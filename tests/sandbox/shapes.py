@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import anthropic
+import httpx2
+import openai
 from anthropic.types import Message, MessageParam, TextBlock, ToolUseBlock
 from openai.types.chat import (
     ChatCompletion,
@@ -11,6 +14,13 @@ from openai.types.chat import (
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello to the team."}]
 CLAUDE_HELLO: list[MessageParam] = [{"role": "user", "content": "Say hello to the team."}]
+
+# What a client sees is that the SDK raises; which class it raises is the SDK's own choice,
+# and releases change it (anthropic 2.17 began wrapping everything in APIConnectionError).
+# A body that is not JSON: the OpenAI SDK lets the decoder's ValueError through today.
+UNREADABLE_BODY = (ValueError, openai.APIError)
+# A connection cut mid-answer: the SDK's connection error, or the transport's own.
+CUT_CONNECTION = (openai.APIConnectionError, anthropic.APIConnectionError, httpx2.TransportError)
 
 
 def claude_text(message: Message) -> str:

@@ -31,8 +31,8 @@ VERSION = {"anthropic-version": "2023-06-01"}
 
 
 def _error_body(error: anthropic.APIStatusError) -> dict[str, Any]:
-    assert isinstance(error.body, dict)
-    return error.body
+    body: dict[str, Any] = error.response.json()
+    return body
 
 
 def test_message_is_shaped_like_anthropic(anthropic_client: anthropic.Anthropic) -> None:
@@ -188,12 +188,12 @@ def test_structured_output_answers_json_matching_the_schema(
 
 def test_api_key_and_bearer_auth_are_both_accepted(sandbox_url: str) -> None:
     base_url = f"{sandbox_url}/anthropic"
-    bearer = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-a", max_retries=0)
-    header = anthropic.Anthropic(
-        base_url=base_url, api_key=None, default_headers={"x-api-key": "sk-ant-b"}, max_retries=0
+    bearer = anthropic.Anthropic(
+        base_url=base_url, api_key=None, auth_token="sk-ant-a", max_retries=0
     )
+    api_key = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-b", max_retries=0)
 
-    for client in (bearer, header):
+    for client in (bearer, api_key):
         assert client.messages.create(model=MODEL, max_tokens=10, messages=HELLO).content
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.sandbox.control_client import SandboxControl
 from tests.sandbox.conftest import OpenAIFactory
-from tests.sandbox.shapes import CLAUDE_HELLO, HELLO
+from tests.sandbox.shapes import CLAUDE_HELLO, HELLO, UNREADABLE_BODY
 
 GROQ_MODEL = "llama-3.1-8b-instant"
 
@@ -92,12 +92,15 @@ def test_request_header_wins_and_keeps_the_armed_count(
     [
         ("hang", openai.APITimeoutError),
         ("cut=10", openai.APIConnectionError),
-        ("malformed", ValueError),
+        ("malformed", UNREADABLE_BODY),
         ("error=500", openai.InternalServerError),
     ],
 )
 def test_every_fault_kind_can_be_armed_per_provider(
-    sandbox: SandboxControl, openai_for: OpenAIFactory, text: str, exception: type[Exception]
+    sandbox: SandboxControl,
+    openai_for: OpenAIFactory,
+    text: str,
+    exception: type[Exception] | tuple[type[Exception], ...],
 ) -> None:
     sandbox.arm_fault("groq", text, count=1)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import redis
+from rq import Queue
 from sqlalchemy import Engine, func, text
 from sqlmodel import select
 
@@ -21,6 +22,7 @@ from gateway.usage import USAGE_STREAM
 from tests.gateway.conftest import Tenant
 from tests.workers.conftest import Spawn
 from workers.ingest import GROUP
+from workers.queues import DEFAULT
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
 
@@ -122,8 +124,9 @@ def test_routerai_worker_runs_every_process_and_stops_cleanly(
     served = serve(gateway_url, tenant, 5)
     wait_for(lambda: logged(engine, tenant) == set(served))
     # RQ's cron scheduler queued the periodic jobs at start, and the RQ workers ran them.
-    wait_for(lambda: redis_client.zcard("rq:finished:routerai-default") >= 3)
-    assert redis_client.zcard("rq:failed:routerai-default") == 0
+    queue = Queue(DEFAULT, connection=redis_client)
+    wait_for(lambda: queue.finished_job_registry.count >= 3)
+    assert queue.failed_job_registry.count == 0
     children = _children(worker.pid)
     assert len(children) == 4
 
