@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Sequence
+
+from gateway.health.processes import ProcessStatus
 
 LATENCY_BUCKETS_S = (
     0.001,
@@ -99,6 +102,24 @@ class Metrics:
             for labels, hist in hists.items():
                 lines.extend(_histogram_lines(name, labels, hist))
         return "\n".join(lines) + "\n"
+
+
+def process_lines(statuses: Sequence[ProcessStatus], now_ms: int) -> str:
+    """The supervised processes (`gateway.health.processes`): up or not, and restarts."""
+    if not statuses:
+        return ""
+    labels = [(("host", status.host), ("process", status.name)) for status in statuses]
+    lines = ["# TYPE routerai_process_up gauge"]
+    lines += [
+        f"routerai_process_up{_labels(label)} {int(status.up(now_ms))}"
+        for status, label in zip(statuses, labels, strict=True)
+    ]
+    lines.append("# TYPE routerai_process_restarts_total counter")
+    lines += [
+        f"routerai_process_restarts_total{_labels(label)} {status.restarts}"
+        for status, label in zip(statuses, labels, strict=True)
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _histogram_lines(name: str, labels: Labels, hist: Histogram) -> list[str]:

@@ -45,6 +45,7 @@ def cli_errors() -> Iterator[None]:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from gateway.credentials.check import CredentialUnverified
+    from routerai.processes import StartupFailed
 
     try:
         yield
@@ -57,7 +58,7 @@ def cli_errors() -> Iterator[None]:
             f"database error ({type(exc.orig).__name__}); is it reachable and migrated? "
             "Run `routerai migrate`."
         ) from None
-    except (ValueError, LookupError, CredentialUnverified) as exc:
+    except (ValueError, LookupError, CredentialUnverified, StartupFailed) as exc:
         raise fail(str(exc).strip("'\"")) from None
 
 

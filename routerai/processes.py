@@ -1,10 +1,16 @@
-"""`routerai up`: every process of the product on one machine, on embedded defaults.
+"""`routerai up` and `routerai worker`: a machine's processes, under one `Supervisor`.
 
-Starts (or joins) the embedded Redis when REDIS_URL is unset, migrates, seeds
-the demo organization, starts the sandbox when no provider credential exists,
-then the worker and the Reflex web app (which mounts the gateway), and stops
-them all on Ctrl-C or when any of them dies. Children receive the resolved
-settings through their environment.
+`up` runs every process of the product on embedded defaults: it starts (or joins) the
+embedded Redis when REDIS_URL is unset, migrates, seeds the demo organization, then
+supervises the sandbox (when no provider credential exists), the worker and the Reflex web
+app (which mounts the gateway). Children receive the resolved settings through their
+environment. `worker` supervises the ingest consumer, a fast and a slow RQ worker
+(`workers.queues`) and RQ's cron scheduler.
+
+A child that dies is started again (see `routerai.supervisor`); only while `up` waits for
+the web app's first start does a child's exit end it, with the child's name and code.
+Ctrl-C stops everything: the worker's children within `WORKER_GRACE_S`, so that `up`,
+which waits `UP_GRACE_S` for its own, stops within 5 s.
 """
 
 from __future__ import annotations
@@ -12,24 +18,37 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import typer
 
 from gateway.settings import Settings
+from routerai.supervisor import Child, Supervisor
+from workers.queues import FAST_WORKER, SLOW_WORKER
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKER_CHILDREN = (
+    Child("ingest", ("workers", "ingest")),
+    Child("jobs-fast", ("workers", "jobs", *FAST_WORKER)),
+    Child("jobs-slow", ("workers", "jobs", *SLOW_WORKER)),
+    Child("scheduler", ("workers", "scheduler")),
+)
+WORKER_GRACE_S = 3.5
+UP_GRACE_S = 4.5
+
+
+class StartupFailed(RuntimeError):
+    """`up` could not bring the product up; the message says which part and why."""
 
 
 def run_up(settings: Settings, *, port: int) -> None:
     from gateway.db.migrate import upgrade
     from routerai import admin
 
-    _stop_on_signals()
+    _interrupt_on_signals()  # until the supervisor takes over: SIGTERM too ends the setup
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["DATABASE_URL"] = _absolute_sqlite(settings.resolved_database_url)
@@ -37,45 +56,73 @@ def run_up(settings: Settings, *, port: int) -> None:
     # serves this machine better (each worker also holds a gateway).
     env.setdefault("GRANIAN_WORKERS", str(os.cpu_count() or 1))
     keep_alive = None
-    if not settings.redis_url:
-        from gateway.embedded_redis import start_embedded_redis
-
-        env["REDIS_URL"], keep_alive = start_embedded_redis(settings.embedded_redis_path)
-        typer.echo(f"redis     embedded ({settings.embedded_redis_path})")
-    upgrade(env["DATABASE_URL"])
-    typer.echo("database  migrated")
-    children: list[subprocess.Popen[bytes]] = []
     try:
+        if not settings.redis_url:
+            from gateway.embedded_redis import start_embedded_redis
+
+            env["REDIS_URL"], keep_alive = start_embedded_redis(settings.embedded_redis_path)
+            typer.echo(f"redis     embedded ({settings.embedded_redis_path})")
+        upgrade(env["DATABASE_URL"])
+        typer.echo("database  migrated")
+        children = []
         if settings.sandbox_mode and not settings.sandbox_url:
             sandbox_port = free_port()
             env["ROUTERAI_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
-            children.append(_spawn(["sandbox", "--port", str(sandbox_port)], env))
+            children.append(Child("sandbox", ("routerai", "sandbox", "--port", str(sandbox_port))))
             typer.echo(
                 f"providers sandbox mode (no provider credentials): {env['ROUTERAI_SANDBOX_URL']}"
             )
         resolved = Settings(DATABASE_URL=env["DATABASE_URL"], REDIS_URL=env.get("REDIS_URL"))
         org, demo_key = admin.seed_demo(resolved)
-        children.append(_spawn(["worker"], env))
-        children.append(_web(env, port))
-        _wait_healthy(f"http://127.0.0.1:{port}/health", children)
-        _banner(port, org.slug, demo_key)
-        _supervise(children)
+        children += [Child("worker", ("routerai", "worker")), _web(port)]
+        supervisor = Supervisor(
+            children, env=env, cwd=ROOT, redis_url=env.get("REDIS_URL"), grace_s=UP_GRACE_S
+        )
+        _supervise(supervisor, lambda: _wait_healthy(supervisor, port, org.slug, demo_key))
     except KeyboardInterrupt:
-        typer.echo("\nstopping…")
+        typer.echo("\nstopped")
     finally:
-        _stop(children)
         del keep_alive
 
 
 def run_worker(settings: Settings, *, burst: bool) -> None:
-    """The ingest consumer, the RQ workers and the scheduler (`workers.supervisor`)."""
-    from workers.supervisor import run
+    """The ingest consumer, the RQ workers and the scheduler; with `burst`, drain and return."""
+    from gateway.embedded_redis import resolve_redis_url
 
-    run(settings, burst=burst)
+    if burst:
+        from workers.runner import run_burst
+
+        run_burst(settings)
+        return
+    url, keep_alive = resolve_redis_url(settings)
+    env = {**os.environ, "REDIS_URL": url}
+    if settings.database_url is None:
+        env["DATABASE_URL"] = settings.resolved_database_url
+    supervisor = Supervisor(
+        WORKER_CHILDREN, env=env, cwd=ROOT, redis_url=url, grace_s=WORKER_GRACE_S
+    )
+    _supervise(supervisor)
+    del keep_alive
 
 
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both stop everything, even where SIGINT was inherited as ignored."""
+def _supervise(supervisor: Supervisor, started: Callable[[], None] | None = None) -> None:
+    """Start the children, call `started` (if any), and supervise until a stop signal."""
+    supervisor.stop_on_signals()
+    try:
+        supervisor.start()
+        if started is not None:
+            started()
+        supervisor.run()
+        typer.echo("\nstopping…")
+    finally:
+        # A second Ctrl-C must not cut the stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        supervisor.stop()
+
+
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, even where SIGINT was inherited ignored."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -97,68 +144,31 @@ def _absolute_sqlite(url: str) -> str:
     return url
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "routerai", *args]
-    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-
-
-def _web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        "prod",
-        "--single-port",
-        "--frontend-port",
-        str(port),
-        "--loglevel",
-        "warning",
-    ]
-    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+def _web(port: int) -> Child:
+    run = ("reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port))
+    return Child("web", (*run, "--loglevel", "warning"))
 
 
 def _wait_healthy(
-    url: str, children: list[subprocess.Popen[bytes]], timeout_s: float = 900
+    supervisor: Supervisor, port: int, slug: str, key: str, timeout_s: float = 900
 ) -> None:
+    """Wait for the web app's first answer, then print the banner. A child that exits
+    meanwhile ends `up`: a build that fails would fail again at every restart."""
     typer.echo("web app   building and starting (the first build takes a few minutes)…")
+    url = f"http://127.0.0.1:{port}/health"
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        _check_alive(children)
+    while not supervisor.stopping.is_set():
+        if exited := supervisor.exited():
+            raise StartupFailed(f"{exited[0]} before the web app first answered")
+        if time.monotonic() > deadline:
+            raise StartupFailed(f"the web app did not answer on {url} within {timeout_s:.0f}s")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
+                _banner(port, slug, key)
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(1)
-    raise RuntimeError(f"the web app did not answer on {url} within {timeout_s:.0f}s")
-
-
-def _check_alive(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is not None:
-            command = child.args if isinstance(child.args, list) else [child.args]
-            name = " ".join(str(part) for part in command[2:4])
-            raise RuntimeError(f"{name} exited with code {child.returncode}")
-
-
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
-    while True:
-        _check_alive(children)
-        time.sleep(0.5)
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+        supervisor.stopping.wait(1)
 
 
 def _banner(port: int, slug: str, key: str) -> None:

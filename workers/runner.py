@@ -1,6 +1,6 @@
 """The worker processes, one kind each: the ingest consumer, RQ job workers, the scheduler.
 
-`routerai worker` starts one of each (see `workers.supervisor`); each can also run alone,
+`routerai worker` starts one of each (see `routerai.processes`); each can also run alone,
 `python -m workers <kind>`, to scale a kind out on its own.
 
 **Decision: ingestion is a consumer process of its own, not an RQ job.** It is a loop
@@ -13,12 +13,13 @@ RQ would: redelivery of a dead worker's records, any number of consumers side by
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 import redis
@@ -58,8 +59,10 @@ def run_ingest(
 ) -> None:
     """Ingest until SIGTERM/SIGINT (or, with `burst`, until the stream is drained).
 
-    A database or Redis outage does not end the loop: it waits (backing off up to
-    MAX_BACKOFF_S) and goes on; what it had read stays pending and is claimed again.
+    A database or Redis outage does not end the loop, nor does starting while Redis is
+    still down: it waits (backing off up to MAX_BACKOFF_S) and goes on; what it had read
+    stays pending and is claimed again. A consumer group that vanished (Redis lost its
+    data) is created again.
     """
     url, keep_alive = resolve_redis_url(settings)
     client = redis.Redis.from_url(url)
@@ -67,20 +70,31 @@ def run_ingest(
     consumer = f"{socket.gethostname()}-{os.getpid()}"
     stop = _Stop().install()
     backoff = 0.0
+    grouped = False
     try:
-        ensure_group(client, config)
         while not stop.event.is_set():
             try:
+                if not grouped:
+                    ensure_group(client, config)
+                    grouped = True
                 written = ingest_once(client, engine, consumer, config, block=not burst)
+            except redis.ResponseError as exc:
+                # NOGROUP: the group is gone; UNBLOCKED: the stream went while we waited on it.
+                if not str(exc).startswith(("NOGROUP", "UNBLOCKED")):
+                    raise
+                log.warning("the usage stream's consumer group is gone; creating it again")
+                grouped = False
+                continue
             except (DBAPIError, redis.ConnectionError, redis.TimeoutError) as exc:
-                backoff = min(MAX_BACKOFF_S, max(0.5, backoff * 2))
+                backoff = _next_backoff(backoff)
                 log.warning("ingestion paused %.1fs: %s", backoff, exc)
                 stop.event.wait(backoff)
                 continue
             backoff = 0.0
             if burst and written == 0:
                 break
-        _leave_group(client, config, consumer)
+        with contextlib.suppress(redis.RedisError):
+            _leave_group(client, config, consumer)
     finally:
         client.close()
         engine.dispose()
@@ -101,9 +115,13 @@ def run_jobs(
     """
     url, keep_alive = resolve_redis_url(settings)
     client = redis.Redis.from_url(url)
-    try:
+
+    def work() -> None:
         worker = Worker([Queue(name, connection=client) for name in queues], connection=client)
         worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
+
+    try:
+        _reconnecting("the RQ worker", work)
     finally:
         client.close()
         del keep_alive
@@ -114,10 +132,31 @@ def run_scheduler(settings: Settings) -> None:
     url, keep_alive = resolve_redis_url(settings)
     client = redis.Redis.from_url(url)
     try:
-        build_scheduler(client).start()
+        _reconnecting("the scheduler", lambda: build_scheduler(client).start())
     finally:
         client.close()
         del keep_alive
+
+
+def _reconnecting(what: str, run: Callable[[], None]) -> None:
+    """Run `run` (RQ's own loop) again whenever it ends on losing Redis, backing off up to
+    MAX_BACKOFF_S: a Redis restart, or starting while Redis is still down, costs a pause and
+    one log line, never the process. RQ installs its own SIGTERM/SIGINT handlers while it
+    runs (a stop then ends `run` normally); between two runs a stop ends the wait."""
+    backoff = 0.0
+    while True:
+        try:
+            run()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            backoff = _next_backoff(backoff)
+            log.warning("%s lost Redis (%s); starting it again in %.1fs", what, exc, backoff)
+        if _Stop().install().event.wait(backoff):
+            return
+
+
+def _next_backoff(previous: float) -> float:
+    return min(MAX_BACKOFF_S, max(0.5, previous * 2))
 
 
 def run_burst(settings: Settings, *, config: IngestConfig = IngestConfig()) -> None:

@@ -15,7 +15,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.api.dispatch import GatewayApp
@@ -23,6 +23,8 @@ from gateway.api.openapi import openapi_document
 from gateway.api.routes import GatewayRoutes, new_request_id
 from gateway.billing.endpoint import stripe_webhook_endpoint
 from gateway.errors import GatewayError, NotFound
+from gateway.health import processes
+from gateway.metrics import process_lines
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
@@ -35,7 +37,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     document = orjson.dumps(openapi_document())
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "sandbox": settings.sandbox_mode})
+        """Always 200 while this process serves; "degraded" when a supervised process is
+        down or restarting, or RouterAI's Redis does not answer."""
+        body: dict[str, object] = {"status": "ok", "sandbox": settings.sandbox_mode}
+        if (reported := await processes.read(gateway.redis)) is None:
+            body.update(status="degraded", redis="unreachable")
+        else:
+            body.update(processes.report(*reported))
+        return JSONResponse(body)
+
+    async def metrics(request: Request) -> Response:
+        text = gateway.pipeline.metrics.render()
+        if (reported := await processes.read(gateway.redis)) is not None:
+            text += process_lines(*reported)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
@@ -64,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/v1/models", routes.list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", routes.retrieve_model, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
-            Route("/metrics", routes.metrics, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route(
                 "/webhooks/stripe",

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from gateway.api.responses import error_response, gateway_headers, json_response
@@ -127,11 +127,6 @@ class GatewayRoutes:
                     }
                 )
         return entries
-
-    async def metrics(self, request: Request) -> Response:
-        return PlainTextResponse(
-            self.pipeline.metrics.render(), media_type="text/plain; version=0.0.4"
-        )
 
     async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
         """Read and parse the body within the size limit; errors become responses."""

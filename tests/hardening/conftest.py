@@ -6,12 +6,18 @@ row-level security binds the application's role (SQLite runs every other suite).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from starlette.applications import Starlette
 
+from gateway.api.app import create_app
+from gateway.settings import Settings
 from tests.analytics.conftest import webhook_receiver  # noqa: F401  (a fixture)
+from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
     client,
     gateway_settings,
@@ -21,6 +27,7 @@ from tests.gateway.conftest import (  # noqa: F401  (fixtures)
     tenant,
 )
 from tests.hardening.ledger import Ledger
+from tests.hardening.services import PrivateRedis, private_redis
 
 _LEDGER = pytest.StashKey[Ledger]()
 
@@ -49,3 +56,21 @@ def ledger(pytestconfig: pytest.Config) -> Ledger:
 def engine(postgres_engine: Engine) -> Engine:
     """Every hardening test's database: PostgreSQL, as the application's own role."""
     return postgres_engine
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A `redis-server` of the test's own, to stop, restart and flush."""
+    with private_redis(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def app_on_private_redis(
+    settings_for: Callable[..., Settings],  # noqa: F811  (the fixture imported above)
+    redis_server: PrivateRedis,
+) -> Iterator[tuple[Starlette, str]]:
+    """A gateway (in a thread) on the private Redis: the app and its URL."""
+    app = create_app(settings_for(REDIS_URL=redis_server.url))
+    with serve_in_thread(app) as url:
+        yield app, url

@@ -35,25 +35,10 @@ from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import settings_env
 from tests.hardening.ledger import Ledger
-from tests.hardening.services import PrivateRedis, TcpProxy, private_redis
+from tests.hardening.services import PrivateRedis, TcpProxy
 from tests.hardening.traffic import KINDS, Outcome, logged_ids, send, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
-    with private_redis(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def app_on_private_redis(
-    settings_for: Callable[..., Settings], redis_server: PrivateRedis
-) -> Iterator[tuple[Starlette, str]]:
-    app = create_app(settings_for(REDIS_URL=redis_server.url))
-    with serve_in_thread(app) as url:
-        yield app, url
 
 
 def records_in(url: str) -> list[str]:

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from socket import gethostname
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from sqlmodel import select
 
 from gateway.db.models import RequestLog, UsageDaily
 from gateway.db.sessions import tenant_session
+from gateway.health.processes import PROCESSES_KEY, ProcessStatus
 from gateway.usage import USAGE_STREAM
 from tests.gateway.conftest import Tenant
 from tests.workers.conftest import Spawn
@@ -133,6 +135,40 @@ def test_routerai_worker_runs_every_process_and_stops_cleanly(
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
     assert not [pid for pid in children if _alive(pid)]
+
+
+def test_routerai_worker_starts_a_killed_child_again_and_loses_no_usage(
+    engine: Engine, redis_client: redis.Redis, gateway_url: str, tenant: Tenant, spawn: Spawn
+) -> None:
+    worker = spawn("routerai", "worker")
+    served = serve(gateway_url, tenant, 5)
+    wait_for(lambda: logged(engine, tenant) == set(served))
+    ingest = _child_running(worker.pid, "ingest")
+
+    os.kill(ingest, signal.SIGKILL)
+    served += serve(gateway_url, tenant, 5)  # while no consumer runs
+    again = wait_for(lambda: (pid := _child_running(worker.pid, "ingest")) != ingest and pid)
+
+    wait_for(lambda: logged(engine, tenant) == set(served))
+    assert worker.poll() is None and again != ingest
+    assert len(_children(worker.pid)) == 4
+    status = ProcessStatus.decode(redis_client.hget(PROCESSES_KEY, f"{gethostname()}/ingest"))  # type: ignore[arg-type]
+    assert (status.restarts, status.last_exit) == (1, -signal.SIGKILL)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+
+
+def _child_running(pid: int, kind: str) -> int | None:
+    """The child of `pid` that runs `python -m workers <kind>`, if any."""
+    for child in _children(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if args[2:4] == [b"workers", kind.encode()] and _alive(child):
+            return child
+    return None
 
 
 def _children(pid: int) -> list[int]:
