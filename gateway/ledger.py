@@ -11,7 +11,7 @@ from contextlib import suppress
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.background import BackgroundTasks
-from gateway.budget.admission import AdmissionStore, Settlement
+from gateway.budget.admission import AdmissionStore, PromptSample, Settlement
 from gateway.errors import GatewayError, QuotaExceeded, RateLimited
 from gateway.metrics import Metrics
 from gateway.pipelined_redis import ReplyLost
@@ -46,12 +46,16 @@ class Ledger:
         self.metrics = metrics
         self._background = background
 
-    def price(self, ctx: RequestContext, usage: Usage | None) -> None:
-        """The cost of the tokens used on the chosen model, and on the baseline model."""
+    def price(
+        self, ctx: RequestContext, reported: Usage | None, estimated: Usage | None = None
+    ) -> None:
+        """The cost of the tokens used on the chosen model, and on the baseline model: the
+        provider's `reported` usage, else `estimated`, else the prompt alone."""
         candidate = ctx.chosen
         assert candidate is not None
-        usage = usage or Usage(ctx.prompt_tokens, 0)
+        usage = reported or estimated or Usage(ctx.prompt_tokens, 0)
         ctx.usage = usage
+        ctx.prompt_reported = reported.prompt_tokens if reported else 0
         ctx.cost_micro = cost_micro_usd(
             candidate.model, usage.prompt_tokens, usage.completion_tokens
         )
@@ -107,7 +111,10 @@ class Ledger:
                 await self.recorder.append(record)
             return
         usage = ctx.usage or Usage(0, 0)
-        settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro)
+        sample = None
+        if ctx.prompt_reported and ctx.chosen is not None:
+            sample = PromptSample(ctx.chosen.label, ctx.prompt_estimate, ctx.prompt_reported)
+        settlement = Settlement(ctx.admission, admitted, usage.total_tokens, ctx.cost_micro, sample)
         for delay in SETTLE_RETRIES_S:  # money: keep trying while Redis refuses connections
             if delay:
                 await asyncio.sleep(delay)

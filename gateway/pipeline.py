@@ -28,22 +28,25 @@ import orjson
 from gateway.api.validation import validate_chat, validate_embeddings
 from gateway.background import BackgroundTasks, Meanwhile
 from gateway.budget.admission import AdmissionStore, admission_for, limits_for
+from gateway.budget.factors import PromptFactors
 from gateway.budget.rejection import rejection_error
+from gateway.budget.worst_case import output_within_a_minute, worst_case
 from gateway.cache.replay import StreamAssembler
 from gateway.cache.semantic import CacheHit, SemanticCache
 from gateway.errors import GatewayError, InvalidRequest, UpstreamError
 from gateway.execution import Attempt, Executor, StreamStart
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
-from gateway.pricing.catalog import Catalog, ModelKind, cost_micro_usd
+from gateway.pricing.catalog import Catalog, ModelKind
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
 from gateway.request import RequestContext
+from gateway.routing.requirements import requested_output
 from gateway.routing.router import RouteDraft, RoutePlan, Router
 from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
-from gateway.tokens import count_chat_prompt, count_embedding_input
+from gateway.tokens import count_chat_prompt, count_embedding_input, prompt_estimate
 from gateway.usage import UsageRecorder
 
 
@@ -66,6 +69,7 @@ class Pipeline:
         self.resolver = resolver
         self.router = router
         self.admission = admission
+        self.factors = PromptFactors(admission.prompt_factors)
         self.executor = executor
         self.metrics = metrics
         self.cache = cache
@@ -93,6 +97,7 @@ class Pipeline:
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
         tokenizer = self.router.tokenizer_for(ctx.model_requested)
         ctx.prompt_tokens = _readable(count_chat_prompt, ctx.body, tokenizer)
+        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, ctx.body)
         await self._route_and_admit(ctx, tenant, ModelKind.CHAT)
 
     async def admit_embeddings(self, ctx: RequestContext) -> None:
@@ -100,6 +105,7 @@ class Pipeline:
         validate_embeddings(ctx.body)
         tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
         ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
+        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, ctx.body["input"])
         await self._route_and_admit(ctx, tenant, ModelKind.EMBEDDING)
 
     async def _route_and_admit(
@@ -118,6 +124,7 @@ class Pipeline:
         )
         ctx.candidates = draft.candidates
         ctx.output_reserve = draft.output_reserve
+        ctx.choices = draft.choices
         meanwhile = Meanwhile(partial(self._order_and_prepare, ctx, draft, kind))
         try:
             await self._admit(ctx)
@@ -138,21 +145,34 @@ class Pipeline:
     async def _admit(self, ctx: RequestContext) -> None:
         tenant = ctx.tenant
         assert tenant is not None
-        worst_cost = max(
-            cost_micro_usd(c.model, ctx.prompt_tokens, ctx.output_reserve) for c in ctx.candidates
+        limits = limits_for(tenant)
+        chat = ctx.endpoint == "chat"
+        output = output_within_a_minute(
+            limits,
+            ctx.prompt_estimate,
+            ctx.output_reserve,
+            requested=requested_output(ctx.body) if chat else None,
+            choices=ctx.choices,
+            prompt_param="messages" if chat else "input",
+            output_param=_output_param(ctx.body),
         )
+        worst = worst_case(ctx.prompt_estimate, output, ctx.candidates, self.factors.of)
         ctx.admission = admission_for(
             tenant.org_id,
             tenant.key_id,
-            limits_for(tenant),
-            tokens=ctx.prompt_tokens + ctx.output_reserve,
-            cost_micro=worst_cost,
+            limits,
+            tokens=worst.tokens,
+            cost_micro=worst.cost_micro,
+            output_tokens=worst.output_tokens,
+            output_per_million=worst.output_per_million,
             now=self.clock(),
             budget_reset_day=tenant.budget_reset_day,
         )
         ctx.admitted = result = await self.admission.admit(ctx.admission)
         if not result.admitted:
             raise rejection_error(result)
+        if chat:
+            ctx.output_cap = result.reserved.output_tokens // ctx.choices
 
     # -- stages 4-6 -------------------------------------------------------------------------
 
@@ -162,7 +182,7 @@ class Pipeline:
         async def attempt(candidate: Candidate, adapter: ProviderAdapter) -> ChatResult:
             ctx.chosen = candidate
             request = adapter.chat_request(
-                ctx.body, candidate.model.id, candidate.api_key, stream=False
+                upstream_body(ctx, candidate), candidate.model.id, candidate.api_key, stream=False
             )
             raw = await self.executor.transport.post(request)
             return _parsed(adapter.parse_chat, raw, candidate.provider)
@@ -239,7 +259,7 @@ class Pipeline:
         for the client and settles the request when it ends, however it ends.
         """
         start = await self.executor.start_stream(
-            ctx.candidates, ctx.attempts, ctx.body, ctx.include_usage
+            ctx.candidates, ctx.attempts, partial(upstream_body, ctx), ctx.include_usage
         )
         ctx.chosen, ctx.ttfb_ms = start.candidate, start.ttfb_ms
         return self._relay(ctx, start)
@@ -266,7 +286,7 @@ class Pipeline:
                     "ended the stream before it was complete"
                 )
             ctx.upstream_s = time.perf_counter() - began
-            self.ledger.price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            self.ledger.price(ctx, translator.usage, _estimated_usage(ctx, chunks))
             if assembler is not None and ctx.usage is not None:
                 usage = ctx.usage
                 self._cache_later(
@@ -282,12 +302,12 @@ class Pipeline:
             yield _cost_comment(ctx)
             yield b"data: [DONE]\n\n"
         except GatewayError as exc:
-            self.ledger.price(ctx, translator.usage or _estimated_usage(ctx, chunks))
+            self.ledger.price(ctx, translator.usage, _estimated_usage(ctx, chunks))
             self.ledger.mark_failed(ctx, exc)
             yield b"data: " + orjson.dumps(exc.body()) + b"\n\n"
         finally:
             if ctx.usage is None:  # the client went away mid-stream
-                self.ledger.price(ctx, _estimated_usage(ctx, chunks))
+                self.ledger.price(ctx, None, _estimated_usage(ctx, chunks))
                 ctx.status, ctx.error_type = 499, "client_closed"
             self.ledger.finish_later(ctx)
 
@@ -300,6 +320,19 @@ class InvalidStreamEnd(GatewayError):
     status = 502
     type = "upstream_error"
     code = "stream_interrupted"
+
+
+def upstream_body(ctx: RequestContext, candidate: Candidate) -> dict[str, Any]:
+    """The body `candidate` is sent: the client's, with `max_tokens` lowered to the output
+    the admission reserved when that is less than the candidate would produce."""
+    cap = ctx.output_cap
+    if cap is None or cap >= candidate.output_tokens:
+        return ctx.body
+    return {**ctx.body, _output_param(ctx.body): cap}
+
+
+def _output_param(body: dict[str, Any]) -> str:
+    return "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
 
 
 def _readable(count: Callable[[Any, str], int], value: Any, tokenizer: str) -> int:

@@ -36,7 +36,11 @@ class RequestContext:
     candidates: list[Candidate] = field(default_factory=list)
     chosen: Candidate | None = None
     prompt_tokens: int = 0
+    prompt_estimate: int = 0  # what the reservation starts from (`gateway.tokens`)
+    prompt_reported: int = 0  # the provider's count of the prompt, when it reported one
     output_reserve: int = 0
+    choices: int = 1
+    output_cap: int | None = None  # output tokens per choice the admission reserved
     admission: Admission | None = None
     admitted: AdmissionResult | None = None
     usage: Usage | None = None

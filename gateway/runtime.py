@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.budget.seeding import SeedingAdmission, SpendSeeder
 from gateway.cache.embedder import MiniLMEmbedder
 from gateway.cache.semantic import SemanticCache
 from gateway.credentials.crypto import SecretBox
@@ -54,6 +55,7 @@ class Gateway:
     embedded_redis: Any = None
     _discovery: asyncio.Task[None] | None = None
     _listener: asyncio.Task[None] | None = None
+    _factors: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -97,12 +99,13 @@ class Gateway:
             attempt_timeout_s=settings.attempt_timeout_s,
             deadline_s=settings.request_deadline_s,
         )
+        store = RedisAdmissionStore(redis, wire=wire)
         pipeline = Pipeline(
             resolver=TenantResolver(
                 redis, DatabaseTenantLoader(engine), local_ttl_s=settings.tenant_cache_ttl_s
             ),
             router=router,
-            admission=RedisAdmissionStore(redis, wire=wire),
+            admission=SeedingAdmission(store, SpendSeeder(engine, redis, store)),
             executor=Executor(registry, transport, gate=gate, limits=limits),
             recorder=UsageRecorder(redis),
             catalog=catalog,
@@ -117,6 +120,7 @@ class Gateway:
         """Background work of a running gateway: hearing of organizations' changes, and
         rediscovering local models."""
         loop = asyncio.get_running_loop()
+        self._factors = loop.create_task(self.pipeline.factors.run())
         self._listener = loop.create_task(
             listen_for_changes(
                 self.redis,
@@ -138,7 +142,7 @@ class Gateway:
             await asyncio.sleep(every_s)
 
     async def close(self) -> None:
-        for task in (self._discovery, self._listener):
+        for task in (self._discovery, self._listener, self._factors):
             if task is not None:
                 task.cancel()
         await self.pipeline.drain()

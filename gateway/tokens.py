@@ -126,6 +126,33 @@ def count_chat_prompt(body: Mapping[str, Any], tokenizer: str) -> int:
     return total
 
 
+CHARS_PER_TOKEN = 4
+"""The rule of thumb for tokenizers at large: a token covers about four characters."""
+
+_NOT_TEXT = frozenset({"image_url", "input_audio", "file"})
+
+
+def prompt_estimate(counted: int, value: Any) -> int:
+    """The prompt size a reservation starts from: `counted` (this encoding's count of the
+    request), or the text's characters over `CHARS_PER_TOKEN` when that is more.
+
+    Another provider's tokenizer can count text an encoding packs tightly (a run of one
+    character, say) many times over; few tokenizers cover more than four characters a token
+    on any text. `value` is the request's messages (or an embeddings input); images, audio
+    and files are counted by `counted` alone."""
+    return max(counted, -(-_text_chars(value) // CHARS_PER_TOKEN))
+
+
+def _text_chars(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(_text_chars(item) for key, item in value.items() if key not in _NOT_TEXT)
+    if isinstance(value, list | tuple):
+        return sum(_text_chars(item) for item in value)
+    return 0
+
+
 def count_messages(messages: Iterable[Mapping[str, Any]], tokenizer: str) -> int:
     """OpenAI's per-message formula over `messages`, reply priming included."""
     encode = encoding(tokenizer).encode_ordinary

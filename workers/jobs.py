@@ -26,6 +26,7 @@ from gateway.analytics.dirty import mark_dirty
 from gateway.analytics.retention import purge_expired_logs
 from gateway.analytics.rollup import pairs_for, rollup_dirty
 from gateway.budget.redis_store import RedisAdmissionStore
+from gateway.budget.seeding import SeedingAdmission, SpendSeeder
 from gateway.credentials.crypto import SecretBox
 from gateway.credentials.vault import CredentialVault
 from gateway.dashboard.benchmark_runner import BenchmarkRunner, one_call_limits
@@ -169,6 +170,7 @@ async def _benchmark(
     url, _keep_alive = resolve_redis_url(settings)  # held while the job runs
     redis = aioredis.Redis.from_url(url)
     wire = PipelinedRedis.like(redis)
+    store = RedisAdmissionStore(redis, wire=wire)
     runner = BenchmarkRunner(
         engine,
         executor,
@@ -176,7 +178,7 @@ async def _benchmark(
         vault=CredentialVault(
             engine, SecretBox.from_secret_key(settings.secret_key.get_secret_value())
         ),
-        admission=RedisAdmissionStore(redis, wire=wire),
+        admission=SeedingAdmission(store, SpendSeeder(engine, redis, store)),
         sandbox_mode=settings.sandbox_mode,
     )
     try:

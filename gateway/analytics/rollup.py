@@ -27,6 +27,7 @@ from gateway.analytics.sql import upsert_insert
 from gateway.analytics.totals import DayTotals, Group, fold_by_day
 from gateway.db.enums import CacheStatus
 from gateway.db.models import Organization, RequestLog, UsageDaily
+from gateway.db.models.types import micro_sum
 from gateway.db.sessions import system_session, tenant_session
 
 CACHE_HITS = (CacheStatus.EXACT.value, CacheStatus.SEMANTIC.value)
@@ -93,8 +94,8 @@ def day_groups(session: Session, *, org_id: uuid.UUID, first: date, last: date) 
             func.sum(RequestLog.prompt_tokens),
             func.sum(RequestLog.completion_tokens),
             func.sum(RequestLog.total_tokens),
-            _micro_sum(RequestLog.__table__.c.cost, dialect),  # type: ignore[attr-defined]
-            _micro_sum(RequestLog.__table__.c.baseline_cost, dialect),  # type: ignore[attr-defined]
+            micro_sum(RequestLog.__table__.c.cost, dialect),  # type: ignore[attr-defined]
+            micro_sum(RequestLog.__table__.c.baseline_cost, dialect),  # type: ignore[attr-defined]
             _count_if(col(RequestLog.cache_status).in_(CACHE_HITS)),
             _count_if(sa.and_(col(RequestLog.cache_status) == CacheStatus.MISS, sa.not_(errors))),
             _count_if(errors),
@@ -162,14 +163,6 @@ def _utc_day(dialect: str) -> Any:
     if dialect == "postgresql":
         return func.date(func.timezone("UTC", RequestLog.created_at))
     return func.date(RequestLog.created_at)  # SQLite keeps UTC text: "2026-11-26 10:00:00…"
-
-
-def _micro_sum(column: Any, dialect: str) -> Any:
-    """SUM of a MicroUSD column as integer micro-USD, exact on both databases."""
-    if dialect == "sqlite":  # NUMERIC affinity stores REAL there: sum rounded integers instead
-        micros = func.round(sa.type_coerce(column, sa.Float) * 1_000_000)
-        return func.sum(sa.cast(micros, sa.BigInteger))
-    return func.sum(column)  # NUMERIC, read back as integer micro-USD by MicroUSD
 
 
 def _count_if(condition: Any) -> Any:

@@ -25,9 +25,14 @@ def gateway_headers(ctx: RequestContext) -> dict[str, str]:
     routing = ctx.routing
     if routing is not None:
         headers["x-routerai-route"] = routing.header_value()
-    if ctx.chosen is not None:
-        headers["x-routerai-provider"] = ctx.chosen.provider
-        headers["x-routerai-model"] = ctx.chosen.model.id
+    chosen = ctx.chosen
+    if chosen is not None:
+        headers["x-routerai-provider"] = chosen.provider
+        headers["x-routerai-model"] = chosen.model.id
+        if ctx.output_cap is not None and ctx.output_cap < chosen.output_tokens:
+            # The budget or tokens per minute left room for less output than asked (or than
+            # the model's own limit): the provider was asked for this many tokens per choice.
+            headers["x-routerai-max-tokens"] = str(ctx.output_cap)
     if not ctx.stream or ctx.usage is not None:
         headers["x-routerai-cost-usd"] = f"{ctx.cost_micro / 1_000_000:.6f}"
     return headers

@@ -27,6 +27,9 @@ class Reason(StrEnum):
     KEY_TOKENS = "key_tokens"
     BUDGET_TOKENS = "budget_tokens"
     BUDGET_USD = "budget_usd"
+    # Not a limit: the budget's spend this period is not known yet (Redis lost it, or the
+    # period just began); nothing is admitted until it is seeded (`gateway.budget.seeding`).
+    SPEND_UNKNOWN = "spend_unknown"
 
     @property
     def is_budget(self) -> bool:
@@ -61,6 +64,9 @@ class Admission:
 
     `tokens` is the worst case (prompt + max output) and `cost_micro` its price; `now` is a
     POSIX timestamp from the caller's clock; `period_id`/`period_ttl_s` name the budget period.
+    `output_tokens` of `tokens` are output, which the budget may lower to what fits (then
+    the gateway asks the provider for no more); their share of `cost_micro` is
+    `output_cost_micro(output_tokens, output_per_million)`.
     """
 
     org_id: str
@@ -71,14 +77,28 @@ class Admission:
     period_id: str
     period_ttl_s: int
     now: float
+    output_tokens: int = 0
+    output_per_million: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What an admitted request holds: budget tokens and micro-USD, the output tokens they
+    include, and the tokens counted against tokens per minute (never over the limit)."""
+
+    tokens: int
+    cost_micro: int
+    output_tokens: int
+    counted: int
 
 
 @dataclass(frozen=True, slots=True)
 class AdmissionResult:
     """The decision, with what OpenAI's `x-ratelimit-*` headers need (tighter scope's values).
 
-    `bucket` is the second the reservation was counted in; settle corrects that bucket.
-    `retry_after_s` is set for rate-limit rejections only: a budget does not free up soon.
+    `bucket` is the second the reservation was counted in; settle corrects that bucket and
+    `reserved`. `retry_after_s` is set for rate-limit rejections only: a budget does not
+    free up soon.
     """
 
     admitted: bool
@@ -91,11 +111,22 @@ class AdmissionResult:
     remaining_tokens: int
     reset_tokens: str
     bucket: int
+    reserved: Reservation
 
     @property
     def headers(self) -> dict[str, str]:
         """OpenAI's rate-limit headers for the response (and `retry-after` when rejected)."""
         return rate_limit_headers(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSample:
+    """What a provider counted for a prompt RouterAI estimated: it teaches the model's
+    prompt factor (`gateway.budget.factors`)."""
+
+    model_key: str
+    estimated: int
+    reported: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +137,7 @@ class Settlement:
     result: AdmissionResult
     actual_tokens: int
     actual_cost_micro: int
+    prompt: PromptSample | None = None
 
 
 class AdmissionStore(Protocol):
@@ -134,6 +166,10 @@ class AdmissionStore(Protocol):
         """Raise the period's settled spend to at least these values (after losing Redis)."""
         ...
 
+    async def prompt_factors(self) -> dict[str, float]:
+        """Every prompt factor learned so far, by `provider/model`."""
+        ...
+
 
 def admission_for(
     org_id: str,
@@ -144,11 +180,22 @@ def admission_for(
     cost_micro: int,
     now: float,
     budget_reset_day: int,
+    output_tokens: int = 0,
+    output_per_million: int = 0,
 ) -> Admission:
     """An `Admission` with its budget period worked out from `now` and the reset day."""
     period = budget_period_at(now, budget_reset_day)
     return Admission(
-        org_id, key_id, limits, tokens, cost_micro, period.id, period_ttl_s(period, now), now
+        org_id,
+        key_id,
+        limits,
+        tokens,
+        cost_micro,
+        period.id,
+        period_ttl_s(period, now),
+        now,
+        output_tokens,
+        output_per_million,
     )
 
 

@@ -6,17 +6,28 @@ reply, which `build_result` turns into an `AdmissionResult`:
 
     [admitted (0/1), reason code (`REASON_CODES`), retry-after s (0: none), second,
      org requests, org tokens, org newest used second (-1: none),
-     key requests, key tokens, key newest used second (-1: none)]
+     key requests, key tokens, key newest used second (-1: none),
+     output tokens admitted, tokens reserved, micro-USD reserved, tokens counted]
 
-Usage figures are after the request was counted when it was admitted.
+Usage figures are after the request was counted when it was admitted. What a request
+reserves is its worst case with the output lowered to fit the budget (`Reservation`); what
+it counts against tokens per minute is that, but never more than the limit: a request
+larger than a limit waits for an empty window rather than forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from gateway.budget.admission import REASON_CODES, Admission, AdmissionResult, Limits, Reason
-from gateway.budget.policy import BudgetState, budget_rejection
+from gateway.budget.admission import (
+    REASON_CODES,
+    Admission,
+    AdmissionResult,
+    Limits,
+    Reason,
+    Reservation,
+)
+from gateway.budget.policy import BudgetState, output_cost_micro, output_that_fits
 from gateway.ratelimit.headers import format_reset, tighter
 from gateway.ratelimit.window import WINDOW_S, fits, reset_ms, retry_after_s
 
@@ -73,6 +84,27 @@ def rate_limit_rejection(
     return reason, retry
 
 
+def reservation(admission: Admission, output_tokens: int) -> Reservation:
+    """`admission`'s worst case with its output lowered to `output_tokens`."""
+    lowered = admission.output_tokens - output_tokens
+    tokens = admission.tokens - lowered
+    price = admission.output_per_million
+    cost = (
+        admission.cost_micro
+        - output_cost_micro(admission.output_tokens, price)
+        + output_cost_micro(output_tokens, price)
+    )
+    return Reservation(tokens, cost, output_tokens, counted_tokens(admission.limits, tokens))
+
+
+def counted_tokens(limits: Limits, tokens: int) -> int:
+    """Tokens counted against tokens per minute: at most the tightest limit."""
+    counted = min(tokens, limits.org_tpm)
+    if limits.key_tpm is not None:
+        counted = min(counted, limits.key_tpm)
+    return counted
+
+
 def decide(
     admission: Admission,
     second: int,
@@ -80,25 +112,30 @@ def decide(
     org: tuple[int, int, Buckets],
     key: tuple[int, int, Buckets] | None,
     budget: BudgetState,
-) -> tuple[Reason | None, int]:
-    """The first limit `admission` hits (rate limits, then budget caps) and its retry-after."""
+) -> tuple[Reason | None, int, Reservation]:
+    """The first limit `admission` hits (rate limits, then budget caps), its retry-after,
+    and what it reserves if admitted."""
     limits = admission.limits
-    reason, retry = rate_limit_rejection(limits, admission.tokens, second, now_ms, org, key)
-    if reason is not None:
-        return reason, retry
-    cap = budget_rejection(
+    cap, output = output_that_fits(
         budget,
         admission.tokens,
         admission.cost_micro,
+        admission.output_tokens,
+        admission.output_per_million,
         limits.budget_tokens,
         limits.budget_usd_micro,
     )
-    return cap, 0
+    held = reservation(admission, output if cap is None else admission.output_tokens)
+    reason, retry = rate_limit_rejection(limits, held.counted, second, now_ms, org, key)
+    if reason is not None:
+        return reason, retry, held
+    return cap, 0, held
 
 
 def build_result(admission: Admission, reply: Sequence[int]) -> AdmissionResult:
     """The `AdmissionResult` of a store's flat reply (layout in the module docstring)."""
-    admitted, code, retry, second, org_r, org_t, org_n, key_r, key_t, key_n = reply
+    admitted, code, retry, second, org_r, org_t, org_n, key_r, key_t, key_n = reply[:10]
+    output, tokens, cost, counted = reply[10:]
     limits = admission.limits
     now_ms = max(to_ms(admission.now), second * 1000)
     org_newest = org_n if org_n >= 0 else None
@@ -132,4 +169,5 @@ def build_result(admission: Admission, reply: Sequence[int]) -> AdmissionResult:
         left_t,
         format_reset(reset_t),
         second,
+        Reservation(tokens, cost, output, counted),
     )

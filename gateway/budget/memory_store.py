@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gateway.budget.admission import REASON_CODES, Admission, AdmissionResult, Settlement
+from gateway.budget.admission import (
+    REASON_CODES,
+    Admission,
+    AdmissionResult,
+    Reason,
+    Settlement,
+)
 from gateway.budget.decision import build_result, decide, to_ms
+from gateway.budget.factors import next_factor
 from gateway.budget.policy import (
     RESERVATION_HOLD_SLOTS,
     RESERVATION_SLOT_S,
@@ -68,12 +75,13 @@ class _Window:
 
 
 class _Budget:
-    __slots__ = ("reservations", "spent_tokens", "spent_usd_micro")
+    __slots__ = ("known", "reservations", "spent_tokens", "spent_usd_micro")
 
     def __init__(self) -> None:
         self.spent_tokens = 0
         self.spent_usd_micro = 0
         self.reservations = _Window()  # tokens, usd_micro per reservation slot
+        self.known = False  # seeded: the period's spend is known
 
     def state(self) -> BudgetState:
         held = self.reservations
@@ -86,6 +94,7 @@ class MemoryAdmissionStore:
     def __init__(self) -> None:
         self._scopes: dict[tuple[str, str | None], _Window] = {}
         self._budgets: dict[tuple[str, str], _Budget] = {}
+        self._factors: dict[str, float] = {}
         self.usage: list[dict[str, str]] = []
 
     def _scope(self, org_id: str, key_id: str | None) -> _Window:
@@ -99,6 +108,13 @@ class MemoryAdmissionStore:
         key = self._scope(admission.org_id, admission.key_id) if admission.limits.keyed else None
         budget = self._budget(admission.org_id, admission.period_id)
         held = budget.reservations
+        limits = admission.limits
+        capped = limits.budget_tokens is not None or limits.budget_usd_micro is not None
+        if capped and not budget.known:
+            second = to_ms(admission.now) // 1000
+            unknown = REASON_CODES.index(Reason.SPEND_UNKNOWN)
+            reply = (0, unknown, 0, second, 0, 0, -1, 0, 0, -1, 0, 0, 0, 0)
+            return build_result(admission, reply)
         second, now_ms = clamp_second(
             to_ms(admission.now),
             org.seen,
@@ -110,14 +126,14 @@ class MemoryAdmissionStore:
         if key is not None:
             key.advance(second, WINDOW_S)
         held.advance(slot, RESERVATION_HOLD_SLOTS)
-        reason, retry = decide(
+        reason, retry, reserved = decide(
             admission, second, now_ms, org.view(), key.view() if key else None, budget.state()
         )
         if reason is None:
-            org.add(second, 1, admission.tokens)
+            org.add(second, 1, reserved.counted)
             if key is not None:
-                key.add(second, 1, admission.tokens)
-            held.add(slot, admission.tokens, admission.cost_micro)
+                key.add(second, 1, reserved.counted)
+            held.add(slot, reserved.tokens, reserved.cost_micro)
         reply = (
             int(reason is None),
             REASON_CODES.index(reason),
@@ -127,6 +143,10 @@ class MemoryAdmissionStore:
             org.sum_b,
             _or_minus_one(org.newest_used),
             *((key.sum_a, key.sum_b, _or_minus_one(key.newest_used)) if key else (0, 0, -1)),
+            reserved.output_tokens,
+            reserved.tokens,
+            reserved.cost_micro,
+            reserved.counted,
         )
         return build_result(admission, reply)
 
@@ -135,16 +155,23 @@ class MemoryAdmissionStore:
     ) -> None:
         admission, result = settlement.admission, settlement.result
         if result.admitted:
-            delta = settlement.actual_tokens - admission.tokens
+            held = result.reserved
+            delta = settlement.actual_tokens - held.counted
             self._scope(admission.org_id, None).correct(result.bucket, 0, delta)
             if admission.limits.keyed:
                 self._scope(admission.org_id, admission.key_id).correct(result.bucket, 0, delta)
             budget = self._budget(admission.org_id, admission.period_id)
             budget.reservations.correct(
-                reservation_slot(result.bucket), -admission.tokens, -admission.cost_micro
+                reservation_slot(result.bucket), -held.tokens, -held.cost_micro
             )
             budget.spent_tokens += settlement.actual_tokens
             budget.spent_usd_micro += settlement.actual_cost_micro
+            sample = settlement.prompt
+            if sample is not None and sample.estimated > 0 and sample.reported > 0:
+                current = self._factors.get(sample.model_key)
+                self._factors[sample.model_key] = next_factor(
+                    current, sample.estimated, sample.reported
+                )
         if usage_record is not None:
             self.usage.append({name: str(value) for name, value in usage_record.items()})
 
@@ -158,6 +185,10 @@ class MemoryAdmissionStore:
         budget = self._budget(org_id, period_id)
         budget.spent_tokens = max(budget.spent_tokens, tokens)
         budget.spent_usd_micro = max(budget.spent_usd_micro, usd_micro)
+        budget.known = True
+
+    async def prompt_factors(self) -> dict[str, float]:
+        return dict(self._factors)
 
 
 def _or_minus_one(second: int | None) -> int:

@@ -26,6 +26,13 @@ class Period:
         """Seconds the period's counters should live from `now`: to its end plus a grace."""
         return period_ttl_s(self, now.timestamp())
 
+    @classmethod
+    def of_id(cls, period_id: str) -> Period:
+        """The period an id names: a month from its first day."""
+        starts_at = datetime.fromisoformat(period_id).replace(tzinfo=UTC)
+        ends_at = _month_start(starts_at.year, starts_at.month + 1, starts_at.day)
+        return cls(period_id, starts_at, ends_at)
+
 
 def _month_start(year: int, month: int, day: int) -> datetime:
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1

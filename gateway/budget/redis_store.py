@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 
 from gateway.budget.admission import Admission, AdmissionResult, Settlement
 from gateway.budget.decision import build_result, to_ms
+from gateway.budget.factors import FACTORS_KEY
 from gateway.budget.scripts import ADMIT_SCRIPT, SEED_SCRIPT, SETTLE_SCRIPT
 from gateway.pipelined_redis import PipelinedRedis
 
@@ -83,6 +84,8 @@ class RedisAdmissionStore:
             -1 if cap_tokens is None else cap_tokens,
             -1 if cap_usd is None else cap_usd,
             admission.period_ttl_s,
+            admission.output_tokens,
+            admission.output_per_million,
         )
         reply = await self._wire.run_script(self._admit, args[:3], args[3:])
         return build_result(admission, reply)
@@ -95,22 +98,27 @@ class RedisAdmissionStore:
             if usage_record is not None:
                 await self._redis.xadd(self._stream_key, cast(Any, usage_record))
             return
-        admission = settlement.admission
+        admission, held, sample = settlement.admission, result.reserved, settlement.prompt
         org_id = admission.org_id
         args = (
             org_scope_key(org_id),
             key_scope_key(org_id, admission.key_id),
             budget_key(org_id, admission.period_id),
+            FACTORS_KEY,
             result.bucket,
-            admission.tokens,
+            held.counted,
+            held.tokens,
             settlement.actual_tokens,
-            admission.cost_micro,
+            held.cost_micro,
             settlement.actual_cost_micro,
             1 if admission.limits.keyed else 0,
             admission.period_ttl_s,
+            sample.model_key if sample else "",
+            sample.estimated if sample else 0,
+            sample.reported if sample else 0,
         )
-        keys: tuple[str, ...] = args[:3]
-        argv: list[Any] = list(args[3:])
+        keys: tuple[str, ...] = args[:4]
+        argv: list[Any] = list(args[4:])
         if usage_record is not None:
             keys = (*keys, self._stream_key)
             for field, value in usage_record.items():
@@ -125,3 +133,7 @@ class RedisAdmissionStore:
         self, org_id: str, period_id: str, tokens: int, usd_micro: int, ttl_s: int
     ) -> None:
         await self._seed([budget_key(org_id, period_id)], [tokens, usd_micro, ttl_s])
+
+    async def prompt_factors(self) -> dict[str, float]:
+        raw: dict[bytes, bytes] = await self._redis.hgetall(FACTORS_KEY)  # type: ignore[misc]
+        return {field.decode(): float(value) for field, value in raw.items()}

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from gateway.budget.admission import AdmissionResult, Reason
-from gateway.errors import GatewayError, QuotaExceeded, RateLimited
+from gateway.errors import GatewayError, QuotaExceeded, RateLimited, ServiceUnavailable
 
 
 def rejection_error(result: AdmissionResult) -> GatewayError:
-    """The error a refused admission is answered with: 429, rate limit or quota."""
+    """The error a refused admission is answered with: 429, rate limit or quota (or 503
+    when the budget's spend could not be rebuilt)."""
     reason = result.reason or Reason.ORG_REQUESTS
+    if reason is Reason.SPEND_UNKNOWN:
+        return ServiceUnavailable(
+            "RouterAI is rebuilding your organization's spend for this budget period; "
+            "please retry in a few seconds.",
+            headers={"retry-after": "2"},
+        )
     if reason.is_budget:
         what = "token" if reason is Reason.BUDGET_TOKENS else "spending"
         return QuotaExceeded(

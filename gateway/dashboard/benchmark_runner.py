@@ -157,7 +157,7 @@ class BenchmarkRunner:
 
     async def _call(self, candidate: Candidate, body: dict[str, Any]) -> dict[str, Any]:
         model = candidate.model
-        start = await self._executor.start_stream([candidate], Attempts(), body, True)
+        start = await self._executor.start_stream([candidate], Attempts(), lambda _: body, True)
         ttft_ms = (time.perf_counter() - start.began) * 1000
         payloads = list(start.buffered)
         async for line in start.lines:

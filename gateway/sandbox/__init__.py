@@ -52,6 +52,9 @@ by commas, e.g. `latency=300,error=500`:
   is cut after N bytes (and before its end) the same way.
 - `malformed`: the body is invalid JSON (cut in half, complete on the wire); in a stream,
   the second frame carries invalid JSON and the rest follows normally.
+- `overcount=X`: a chat's prompt counts X times (a decimal, 0.1 to 100) what the sandbox
+  would count, in its usage report: a provider whose tokenizer counts differently from
+  RouterAI's estimate.
 """
 
 from gateway.sandbox.app import create_sandbox_app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 import orjson
 from starlette.datastructures import Headers
@@ -39,6 +40,7 @@ def check_credentials(headers: Headers) -> None:
 def messages(call: Call) -> WireResponse:
     """POST /v1/messages."""
     request = parse_messages(call.body, call.models)
+    request = replace(request, input_tokens=call.fault.prompt(request.input_tokens))
     gen = generate(request.generation)
     message_id = "msg_01" + secrets.token_hex(11)
     if request.stream:
@@ -53,7 +55,7 @@ def count_tokens(call: Call) -> WireResponse:
     messages_list = body.get("messages")
     if not isinstance(messages_list, list) or not messages_list:
         raise SandboxError(400, "messages: Field required")
-    tokens = count_input_tokens(body, messages_list)
+    tokens = call.fault.prompt(count_input_tokens(body, messages_list))
     return call.whole_reply(orjson.dumps({"input_tokens": tokens}), call.metadata_timing())
 
 

@@ -1,14 +1,15 @@
 """Fault injection: the fault syntax, and the board of faults armed per provider.
 
 A fault is written as comma-separated items (see the package docstring), for example
-`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed` or
-`latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
+`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed`, `overcount=1.5`
+or `latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
 `FaultBoard` holds the faults armed through `/_sandbox/faults`, each for a number of
 requests or until cleared.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 ALL_PROVIDERS = "*"
@@ -28,6 +29,11 @@ class Fault:
     hang: bool = False
     cut_after: int | None = None
     malformed: bool = False
+    overcount: float = 1.0
+
+    def prompt(self, tokens: int) -> int:
+        """The prompt tokens a usage report gives for `tokens` (`overcount` times them)."""
+        return math.ceil(tokens * self.overcount)
 
     @property
     def latency_s(self) -> float:
@@ -49,6 +55,16 @@ def _number(key: str, text: str) -> int:
     return int(text)
 
 
+def _factor(text: str) -> float:
+    try:
+        factor = float(text)
+    except ValueError:
+        raise FaultSyntaxError(f"overcount= expects a decimal number, got {text!r}") from None
+    if not 0.1 <= factor <= 100:
+        raise FaultSyntaxError(f"overcount= expects 0.1 to 100, got {factor}")
+    return factor
+
+
 def _status(text: str) -> int:
     status = _number("error", text)
     if not 400 <= status <= 599:
@@ -68,6 +84,8 @@ def _apply_item(fault: Fault, item: str) -> Fault:
         return replace(fault, latency_ms=_number(key, value))
     if key == "cut":
         return replace(fault, cut_after=_number(key, value))
+    if key == "overcount":
+        return replace(fault, overcount=_factor(value))
     if key == "error":
         status, at, after = value.partition("@")
         error_after = _number("error=STATUS@", after) if at else None

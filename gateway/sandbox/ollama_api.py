@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
@@ -23,6 +24,7 @@ def _now() -> str:
 def chat(call: Call) -> WireResponse:
     """POST /api/chat: NDJSON unless `"stream": false`."""
     request = parse_chat(call.body, call.models)
+    request = replace(request, prompt_tokens=call.fault.prompt(request.prompt_tokens))
     gen = generate(request.generation)
     if request.stream:
         return call.stream_reply(chat_lines(request, gen, _now()), NDJSON_TYPE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 
 import orjson
 from starlette.datastructures import Headers
@@ -51,6 +52,7 @@ def check_bearer(headers: Headers) -> None:
 def chat_completions(call: Call) -> WireResponse:
     """POST /v1/chat/completions."""
     chat = parse_chat(call.body, call.models, call.provider)
+    chat = replace(chat, prompt_tokens=call.fault.prompt(chat.prompt_tokens))
     gens = [generate(request) for request in chat.choices]
     meta = ChatMeta(
         "chatcmpl-" + secrets.token_hex(15)[:29],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.budget.admission import Admission, Limits, Reason
+from gateway.budget.admission import Admission, Limits, Reason, Reservation
 from gateway.budget.decision import Buckets, build_result, decide
 from gateway.budget.policy import BudgetState
 
@@ -62,8 +62,10 @@ def _limits(**changes: int | None) -> Limits:
             BudgetState(),
             (Reason.ORG_TOKENS, 40),
         ),
-        # more tokens than the limit can ever hold: a whole window
-        (LIMITS, 1001, EMPTY, None, BudgetState(), (Reason.ORG_TOKENS, 60)),
+        # more tokens than the limit: counted up to the limit, so an empty window admits it…
+        (LIMITS, 1001, EMPTY, None, BudgetState(), (None, 0)),
+        # …and otherwise it waits for the window to empty, never forever
+        (LIMITS, 5000, _scope((980, 1, 10)), None, BudgetState(), (Reason.ORG_TOKENS, 40)),
         # both org limits hit: the first reason, the longest wait
         (
             LIMITS,
@@ -135,11 +137,32 @@ def test_decide(
     budget: BudgetState,
     expected: tuple[Reason | None, int],
 ) -> None:
-    assert decide(_admission(limits, tokens), 1000, NOW_MS, org, key, budget) == expected
+    assert decide(_admission(limits, tokens), 1000, NOW_MS, org, key, budget)[:2] == expected
+
+
+def test_what_a_request_reserves_and_counts() -> None:
+    # 100 prompt tokens costing 10, 900 output tokens at 1 micro-USD each; 500 tokens left.
+    admission = Admission(
+        "org",
+        "key",
+        _limits(org_tpm=300, budget_tokens=600),
+        1000,
+        910,
+        "p",
+        3600,
+        1000.5,
+        output_tokens=900,
+        output_per_million=1_000_000,
+    )
+
+    reason, retry, held = decide(admission, 1000, NOW_MS, EMPTY, None, BudgetState(100, 0, 0, 0))
+
+    assert (reason, retry) == (None, 0)
+    assert held == Reservation(tokens=500, cost_micro=410, output_tokens=400, counted=300)
 
 
 def test_result_of_an_admission() -> None:
-    result = build_result(_admission(), [1, 0, 0, 1000, 3, 300, 1000, 0, 0, -1])
+    result = build_result(_admission(), [1, 0, 0, 1000, 3, 300, 1000, 0, 0, -1, 0, 100, 10, 100])
     assert result.admitted and result.reason is None and result.retry_after_s is None
     assert (result.limit_requests, result.remaining_requests, result.reset_requests) == (
         10,
@@ -156,7 +179,9 @@ def test_result_of_an_admission() -> None:
 
 def test_result_reports_the_tighter_scope() -> None:
     limits = _limits(key_rpm=5, key_tpm=2000)
-    result = build_result(_admission(limits), [1, 0, 0, 1000, 3, 300, 990, 4, 400, 1000])
+    result = build_result(
+        _admission(limits), [1, 0, 0, 1000, 3, 300, 990, 4, 400, 1000, 0, 100, 10, 100]
+    )
     assert (result.limit_requests, result.remaining_requests, result.reset_requests) == (
         5,
         1,
@@ -170,18 +195,18 @@ def test_result_reports_the_tighter_scope() -> None:
 
 
 def test_result_of_a_rejection() -> None:
-    result = build_result(_admission(), [0, 1, 12, 1000, 10, 300, 999, 0, 0, -1])
+    result = build_result(_admission(), [0, 1, 12, 1000, 10, 300, 999, 0, 0, -1, 0, 0, 0, 0])
     assert not result.admitted
     assert result.reason is Reason.ORG_REQUESTS and result.retry_after_s == 12
     assert result.remaining_requests == 0 and result.reset_requests == "58.5s"
 
 
 def test_budget_rejections_have_no_retry_after() -> None:
-    result = build_result(_admission(), [0, 5, 0, 1000, 0, 0, -1, 0, 0, -1])
+    result = build_result(_admission(), [0, 5, 0, 1000, 0, 0, -1, 0, 0, -1, 0, 0, 0, 0])
     assert result.reason is Reason.BUDGET_TOKENS and result.retry_after_s is None
     assert result.reset_requests == "0s" and result.remaining_tokens == 1000
 
 
 def test_a_lagging_clock_reports_from_the_second_counted_in() -> None:
-    result = build_result(_admission(), [1, 0, 0, 1002, 1, 100, 1002, 0, 0, -1])
+    result = build_result(_admission(), [1, 0, 0, 1002, 1, 100, 1002, 0, 0, -1, 0, 100, 10, 100])
     assert result.bucket == 1002 and result.reset_requests == "1m0s"

@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 
 from gateway.budget import Admission, AdmissionResult, Limits, Reason, Settlement, admission_for
+from gateway.budget.admission import PromptSample
+from gateway.budget.factors import INITIAL, next_factor
+from gateway.budget.policy import output_cost_micro
 from tests.budget.conftest import StoreUnderTest, memory_store, redis_store
 
 ORG, KEY, PERIOD = "acme", "key-1", "2026-11-05"
@@ -110,9 +113,15 @@ async def test_a_settle_after_its_bucket_left_corrects_nothing(under_test: Store
     assert (rejected.admitted, rejected.remaining_tokens) == (False, 500)
 
 
-async def test_a_request_larger_than_the_limit_waits_a_window(under_test: StoreUnderTest) -> None:
-    result = await under_test.store.admit(_adm(T0, tokens=1001, org_tpm=1000))
-    assert (result.reason, result.retry_after_s) == (Reason.ORG_TOKENS, 60)
+async def test_a_request_larger_than_the_limit_is_counted_up_to_it(
+    under_test: StoreUnderTest,
+) -> None:
+    store = under_test.store
+    large = await store.admit(_adm(T0, tokens=5000, org_tpm=1000))
+    assert (large.admitted, large.remaining_tokens) == (True, 0)
+    assert (large.reserved.tokens, large.reserved.counted) == (5000, 1000)
+    waits = await store.admit(_adm(T0 + 1, tokens=5000, org_tpm=1000))
+    assert (waits.reason, waits.retry_after_s) == (Reason.ORG_TOKENS, 59)  # never forever
 
 
 async def test_key_limits_and_the_tighter_headers(under_test: StoreUnderTest) -> None:
@@ -124,7 +133,8 @@ async def test_key_limits_and_the_tighter_headers(under_test: StoreUnderTest) ->
     assert (results[0].limit_tokens, results[0].remaining_tokens) == (10_000, 9_900)
     other = await store.admit(_adm(T0, key="key-2", key_rpm=3))
     assert (other.admitted, other.remaining_requests) == (True, 2)  # keys count apart
-    tokens = await store.admit(_adm(T0, key="key-3", tokens=600, key_tpm=500))
+    assert (await store.admit(_adm(T0, key="key-3", tokens=600, key_tpm=500))).admitted
+    tokens = await store.admit(_adm(T0, key="key-3", tokens=1, key_tpm=500))
     assert (tokens.reason, tokens.limit_tokens) == (Reason.KEY_TOKENS, 500)
 
 
@@ -141,6 +151,7 @@ async def test_a_rejection_by_the_budget_consumes_no_rate_limit(
     under_test: StoreUnderTest,
 ) -> None:
     store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)  # its spend is known
     assert (await store.admit(_adm(T0, budget_tokens=150))).admitted
     rejected = await store.admit(_adm(T0, budget_tokens=150))
     assert rejected.reason is Reason.BUDGET_TOKENS and rejected.retry_after_s is None
@@ -156,6 +167,7 @@ async def test_a_rejection_by_a_key_consumes_nothing_of_the_org(
     under_test: StoreUnderTest,
 ) -> None:
     store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)  # its spend is known
     assert (await store.admit(_adm(T0, key_rpm=1, budget_tokens=200))).admitted
     rejected = await store.admit(_adm(T0, key_rpm=1, budget_tokens=200))
     assert rejected.reason is Reason.KEY_REQUESTS
@@ -168,6 +180,7 @@ async def test_budget_reserves_the_worst_case_and_settles_the_actual(
     under_test: StoreUnderTest,
 ) -> None:
     store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)  # its spend is known
     admissions = [_adm(T0, tokens=400, cost=40, budget_tokens=1000) for _ in range(3)]
     results = [await store.admit(a) for a in admissions]
     assert [r.admitted for r in results] == [True, True, False]
@@ -181,6 +194,7 @@ async def test_budget_reserves_the_worst_case_and_settles_the_actual(
 
 async def test_budget_usd_cap(under_test: StoreUnderTest) -> None:
     store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)
     first = _adm(T0, cost=600, budget_usd_micro=1000)
     result = await store.admit(first)
     rejected = await store.admit(_adm(T0, cost=401, budget_usd_micro=1000))
@@ -204,6 +218,7 @@ async def test_a_new_period_starts_a_fresh_budget(under_test: StoreUnderTest) ->
     before = admission_for(
         ORG, KEY, limits, tokens=100, cost_micro=1, now=boundary - 1, budget_reset_day=5
     )
+    await store.seed_spend(ORG, before.period_id, 0, 0, 86_400)
     result = await store.admit(before)
     await _settle(under_test, before, result, 100, 1)
     assert not (await store.admit(replace(before, now=boundary - 0.5))).admitted
@@ -211,6 +226,8 @@ async def test_a_new_period_starts_a_fresh_budget(under_test: StoreUnderTest) ->
         ORG, KEY, limits, tokens=100, cost_micro=1, now=boundary, budget_reset_day=5
     )
     assert (before.period_id, after.period_id) == ("2026-11-05", "2026-12-05")
+    assert (await store.admit(after)).reason is Reason.SPEND_UNKNOWN  # until seeded
+    await store.seed_spend(ORG, after.period_id, 0, 0, 86_400)
     assert (await store.admit(after)).admitted
     assert await store.spend(ORG, "2026-11-05") == (100, 1)
     assert await store.spend(ORG, "2026-12-05") == (0, 0)
@@ -229,6 +246,7 @@ async def test_seeded_spend_counts_and_never_goes_down(under_test: StoreUnderTes
 
 async def test_a_leaked_reservation_stops_holding_budget(under_test: StoreUnderTest) -> None:
     store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)  # its spend is known
     leaked = _adm(T0, tokens=100, budget_tokens=100)
     result = await store.admit(leaked)  # its process dies: never settled in time
     assert not (await store.admit(_adm(T0 + 29 * 60, budget_tokens=100))).admitted
@@ -236,6 +254,58 @@ async def test_a_leaked_reservation_stops_holding_budget(under_test: StoreUnderT
     await _settle(under_test, leaked, result, 40)  # a late settle still records the spend
     assert await store.spend(ORG, PERIOD) == (40, 0)
     assert not (await store.admit(_adm(T0 + 30 * 60, tokens=1, budget_tokens=100))).admitted
+
+
+async def test_a_budget_whose_spend_is_unknown_admits_nothing_until_seeded(
+    under_test: StoreUnderTest,
+) -> None:
+    store = under_test.store
+    unknown = await store.admit(_adm(T0, org_rpm=1, budget_tokens=1000))
+    assert (unknown.admitted, unknown.reason) == (False, Reason.SPEND_UNKNOWN)
+    assert (await store.admit(_adm(T0, org_rpm=1))).admitted  # it consumed no request
+    await store.seed_spend(ORG, PERIOD, 950, 0, 86_400)  # from the database
+    refused = await store.admit(_adm(T0 + 61, budget_tokens=1000))
+    assert refused.reason is Reason.BUDGET_TOKENS  # 950 spent + 100 > 1000
+
+
+async def test_output_is_lowered_to_fit_the_budget_then_refused(
+    under_test: StoreUnderTest,
+) -> None:
+    store = under_test.store
+    await store.seed_spend(ORG, PERIOD, 0, 0, 86_400)
+
+    def asking(output: int) -> Admission:  # 100 prompt tokens for 10, output at 1 a token
+        return replace(
+            _adm(T0, tokens=100 + output, cost=10 + output, budget_usd_micro=500),
+            output_tokens=output,
+            output_per_million=1_000_000,
+        )
+
+    whole = await store.admit(asking(200))
+    lowered = await store.admit(asking(1000))
+    last = await store.admit(asking(1000))
+    assert (whole.reserved.output_tokens, whole.reserved.cost_micro) == (200, 210)
+    assert (lowered.reserved.output_tokens, lowered.reserved.cost_micro) == (280, 290)
+    assert (lowered.reserved.tokens, lowered.reserved.counted) == (380, 380)
+    assert (last.admitted, last.reason) == (False, Reason.BUDGET_USD)  # 500 all reserved
+    await _settle(under_test, asking(1000), lowered, 150, 60)
+    assert await store.spend(ORG, PERIOD) == (150, 60)
+    again = await store.admit(asking(1000))  # 230 freed: 220 of output after the prompt
+    assert (again.admitted, again.reserved.output_tokens) == (True, 220)
+
+
+async def test_a_settle_teaches_the_models_prompt_factor(under_test: StoreUnderTest) -> None:
+    store = under_test.store
+    admission = _adm(T0)
+    result = await store.admit(admission)
+    sample = PromptSample("anthropic/claude", estimated=100, reported=150)
+
+    await store.settle(Settlement(admission, result, 150, 1, sample), None)
+    await store.settle(Settlement(admission, result, 10, 1, replace(sample, reported=90)), None)
+    await store.settle(Settlement(admission, result, 10, 1, None), None)  # no report: no lesson
+
+    first = next_factor(INITIAL, 100, 150)
+    assert await store.prompt_factors() == {"anthropic/claude": next_factor(first, 100, 90)}
 
 
 async def test_a_lagging_clock_counts_in_the_newest_second(under_test: StoreUnderTest) -> None:
@@ -268,19 +338,28 @@ async def test_settling_a_rejection_only_appends_its_record(under_test: StoreUnd
 
 async def test_stores_agree_on_a_random_run(async_redis: aioredis.Redis) -> None:
     stores = [memory_store(), redis_store(async_redis)]
+    for store in stores:
+        for org in ("o1", "o2"):
+            for period in ("p1", "p2"):
+                await store.store.seed_spend(org, period, 0, 0, 86_400)
     rng = random.Random(20261105)
     now = T0
     pending: list[tuple[Admission, AdmissionResult]] = []
     answers: list[list[AdmissionResult]] = [[], []]
+    lowered = 0
     for _ in range(400):
         now += rng.choice([0, 0, 0.25, 0.7, 1, 3, 11, -1.5, 45, 700])
         if pending and rng.random() < 0.4:
             admission, result = pending.pop(rng.randrange(len(pending)))
-            actual = rng.randint(0, admission.tokens)
-            settlement = Settlement(admission, result, actual, actual // 10)
+            actual = rng.randint(0, result.reserved.tokens)
+            sample = PromptSample(rng.choice(["a/m", "b/m"]), rng.randint(1, 500), actual)
+            settlement = Settlement(admission, result, actual, actual // 10, sample)
             for store in stores:
                 await store.store.settle(settlement, {"tokens": actual})
             continue
+        tokens = rng.randint(0, 700)
+        price = rng.choice([0, 600_000, 15_000_000])
+        output = rng.randint(0, tokens)
         admission = Admission(
             rng.choice(["o1", "o2"]),
             rng.choice(["k1", "k2"]),
@@ -292,17 +371,20 @@ async def test_stores_agree_on_a_random_run(async_redis: aioredis.Redis) -> None
                 rng.choice([None, 2000, 5000]),
                 rng.choice([None, 300, 600]),
             ),
-            rng.randint(0, 700),
-            rng.randint(0, 90),
+            tokens,
+            rng.randint(0, 90) + output_cost_micro(output, price),
             rng.choice(["p1", "p2"]),
             86_400,
             now,
+            output,
+            price,
         )
         results = [await store.store.admit(admission) for store in stores]
         for answer, result in zip(answers, results, strict=True):
             answer.append(result)
         if results[0].admitted:
             pending.append((admission, results[0]))
+            lowered += results[0].reserved.output_tokens < admission.output_tokens
     assert answers[0] == answers[1]
     assert sum(r.admitted for r in answers[0]) > 50  # the run exercised both paths
     assert any(not r.admitted for r in answers[0])
@@ -312,3 +394,5 @@ async def test_stores_agree_on_a_random_run(async_redis: aioredis.Redis) -> None
                 org, period
             )
     assert await stores[0].records() == await stores[1].records()
+    assert await stores[0].store.prompt_factors() == await stores[1].store.prompt_factors()
+    assert lowered > 0  # some admissions had their output lowered to fit a budget

@@ -80,6 +80,7 @@ async def test_concurrent_requests_never_overspend_the_budget(redis_url: str) ->
     store = RedisAdmissionStore(client)
     limits = Limits(10_000, 10**9, None, None, budget_tokens=1000, budget_usd_micro=10_000)
     admissions = [_adm(tokens=100, cost=1000, limits=limits) for _ in range(100)]
+    await store.seed_spend("acme", admissions[0].period_id, 0, 0, 86_400)
     results = await asyncio.gather(*(store.admit(a) for a in admissions))
     admitted = [(a, r) for a, r in zip(admissions, results, strict=True) if r.admitted]
     assert len(admitted) == 10  # exactly the affordable ones

@@ -176,7 +176,7 @@ def test_the_rate_limit_is_429_with_retry_after(
 def test_an_exhausted_budget_is_429_insufficient_quota(
     gateway_url: str, make_tenant: Callable[..., Tenant]
 ) -> None:
-    tenant = make_tenant(monthly_token_budget=100)
+    tenant = make_tenant(monthly_token_budget=5)  # not even the prompt fits
     client = sdk(gateway_url, tenant.key)
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, max_tokens=500)

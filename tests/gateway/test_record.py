@@ -135,7 +135,7 @@ def test_the_routing_decision_and_fallbacks_are_recorded(
 def test_a_refused_request_records_its_route(
     gateway_url: str, make_tenant: Callable[..., Tenant], engine: Engine, redis_url: str
 ) -> None:
-    tenant = make_tenant(monthly_token_budget=100)
+    tenant = make_tenant(monthly_token_budget=5)  # not even the prompt fits
     client = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=tenant.key, max_retries=0)
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, max_tokens=500)

@@ -21,12 +21,14 @@ from tests.fixtures.servers import free_port
 
 
 class PrivateRedis:
-    """`redis-server` on a free 127.0.0.1 port, append-only file on, that can be stopped
-    (SIGTERM: it writes its data, as a managed Redis does before a restart) and started again
-    on the same port with the same data."""
+    """`redis-server` on a free 127.0.0.1 port that can be stopped and started again on the
+    same port. Persistent (the default: append-only file on), it keeps its data across the
+    restart, as a managed Redis does; not persistent, it comes back empty, as a Redis
+    without persistence (or a failover to an empty replica) does."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, persistent: bool = True) -> None:
         self.directory = directory
+        self.persistent = persistent
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -43,7 +45,7 @@ class PrivateRedis:
             "--save",
             "",
             "--appendonly",
-            "yes",
+            "yes" if self.persistent else "no",
             "--appendfsync",
             "always",
         ]
@@ -73,8 +75,8 @@ class PrivateRedis:
 
 
 @contextlib.contextmanager
-def private_redis(directory: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(directory)
+def private_redis(directory: Path, *, persistent: bool = True) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(directory, persistent=persistent)
     server.start()
     try:
         yield server

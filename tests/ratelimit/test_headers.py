@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.budget.admission import AdmissionResult, Reason
+from gateway.budget.admission import AdmissionResult, Reason, Reservation
 from gateway.ratelimit.headers import format_reset, rate_limit_headers, tighter
 
 
@@ -63,6 +63,7 @@ def _result(retry: int | None) -> AdmissionResult:
         9_000,
         "6m0s",
         1000,
+        Reservation(tokens=100, cost_micro=10, output_tokens=0, counted=100),
     )
 
 

@@ -106,3 +106,11 @@ def enum_check(column: str, enum_class: type[StrEnum]) -> sa.CheckConstraint:
     """A CHECK constraint (named after the column) admitting only the enum's values."""
     values = ", ".join(f"'{member.value}'" for member in enum_class)
     return sa.CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+def micro_sum(column: Any, dialect: str) -> Any:
+    """SUM of a MicroUSD column as integer micro-USD, exact on both databases."""
+    if dialect == "sqlite":  # NUMERIC affinity stores REAL there: sum rounded integers instead
+        micros = sa.func.round(sa.type_coerce(column, sa.Float) * 1_000_000)
+        return sa.func.sum(sa.cast(micros, sa.BigInteger))
+    return sa.func.sum(column)  # NUMERIC, read back as integer micro-USD by MicroUSD
