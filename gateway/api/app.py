@@ -31,7 +31,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the gateway's ASGI app for `settings` (read from the environment when None)."""
     settings = settings or load_settings()
     gateway = Gateway.build(settings)
-    routes = GatewayRoutes(gateway.pipeline, max_body_bytes=settings.max_body_bytes)
+    routes = GatewayRoutes(
+        gateway.pipeline,
+        max_body_bytes=settings.max_body_bytes,
+        metrics_token=settings.metrics_token,
+    )
     document = orjson.dumps(openapi_document())
 
     async def health(request: Request) -> Response:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from types import TracebackType
 
+from pydantic import SecretStr
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Scope
 
+from gateway.api.bearer import bearer_matches, metrics_refused
 from gateway.api.responses import error_response, gateway_headers, json_response
 from gateway.api.validation import parse_json_object
 from gateway.errors import (
@@ -36,9 +38,16 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 class GatewayRoutes:
     """Request handlers bound to one pipeline."""
 
-    def __init__(self, pipeline: Pipeline, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        max_body_bytes: int,
+        metrics_token: SecretStr | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
+        self.metrics_token = metrics_token
 
     async def chat_completions(self, request: Request) -> Response:
         ctx = await self._context(request, "chat")
@@ -129,6 +138,8 @@ class GatewayRoutes:
         return entries
 
     async def metrics(self, request: Request) -> Response:
+        if not bearer_matches(request.headers.get("authorization"), self.metrics_token):
+            return error_response(metrics_refused())
         return PlainTextResponse(
             self.pipeline.metrics.render(), media_type="text/plain; version=0.0.4"
         )
