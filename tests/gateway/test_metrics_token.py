@@ -1,6 +1,6 @@
 """/metrics answers only the operator's token when ROUTERAI_METRICS_TOKEN is set, on the
 gateway's own port (`routerai api`) and on the web app's, where the gateway answers in
-front of Reflex."""
+front of Reflex (the running web app: tests/e2e/test_secrets.py)."""
 
 from __future__ import annotations
 
