@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "routerai-development-secret-key-change-me"
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, alias="REDIS_URL")
     secret_key: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET_KEY), alias="ROUTERAI_SECRET_KEY")
     public_url: str = Field("http://localhost:3000", alias="ROUTERAI_PUBLIC_URL")
+    # The bearer token Prometheus sends to scrape /metrics, whose figures cover every
+    # tenant. Unset (a local install), /metrics answers anyone; production requires it.
+    metrics_token: SecretStr | None = Field(None, alias="ROUTERAI_METRICS_TOKEN")
 
     # Upstream providers. When the sandbox URL is set, every provider points at it.
     sandbox_url: str | None = Field(None, alias="ROUTERAI_SANDBOX_URL")
@@ -84,6 +87,11 @@ class Settings(BaseSettings):
     github_base_url: str = Field("https://github.com", alias="ROUTERAI_GITHUB_BASE_URL")
     github_api_url: str = Field("https://api.github.com", alias="ROUTERAI_GITHUB_API_URL")
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         default = self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
@@ -93,6 +101,15 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("ROUTERAI_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_open_metrics_in_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and self.metrics_token is None:
+            raise ValueError(
+                "ROUTERAI_METRICS_TOKEN must be set in production: /metrics shows every "
+                "organization's traffic and cost"
+            )
         return self
 
     @property

@@ -18,8 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from gateway.api.bearer import bearer_matches, metrics_refused
 from gateway.api.dispatch import GatewayApp
 from gateway.api.openapi import openapi_document
+from gateway.api.responses import error_response
 from gateway.api.routes import GatewayRoutes, new_request_id
 from gateway.billing.endpoint import stripe_webhook_endpoint
 from gateway.errors import GatewayError, NotFound
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(body)
 
     async def metrics(request: Request) -> Response:
+        if not bearer_matches(request.headers.get("authorization"), settings.metrics_token):
+            return error_response(metrics_refused())
         text = gateway.pipeline.metrics.render()
         if (reported := await processes.read(gateway.redis)) is not None:
             text += process_lines(*reported)

@@ -203,8 +203,17 @@ def openapi_document() -> dict[str, Any]:
             "/metrics": {
                 "get": {
                     "operationId": "metrics",
-                    "security": [],
-                    "responses": {"200": {"description": "Prometheus metrics"}},
+                    "description": "Prometheus metrics for the whole deployment, for its "
+                    "operator: send ROUTERAI_METRICS_TOKEN as a bearer token when it is set.",
+                    # The operator's token when ROUTERAI_METRICS_TOKEN is set; open otherwise.
+                    "security": [{"metricsToken": []}, {}],
+                    "responses": {
+                        "200": {"description": "Prometheus metrics"},
+                        "401": {
+                            "description": "Missing or wrong metrics token",
+                            "content": {"application/json": {"schema": _ERROR}},
+                        },
+                    },
                 }
             },
         },
@@ -214,7 +223,12 @@ def openapi_document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A RouterAI key: gw_<org>_<env>_…",
-                }
+                },
+                "metricsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The deployment's ROUTERAI_METRICS_TOKEN (for Prometheus)",
+                },
             },
             "schemas": {
                 "Error": {

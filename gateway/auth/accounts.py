@@ -28,7 +28,7 @@ from gateway.db.enums import KeyEnvironment, MemberRole
 from gateway.db.members import add_member
 from gateway.db.models import User
 from gateway.db.orgs import clean_org_name, create_organization
-from gateway.db.sessions import scope_session, system_session
+from gateway.db.sessions import scope_session, system_session, user_session
 from gateway.db.users import create_user, get_user, get_user_by_email, normalize_email
 from gateway.tenancy.keys import create_api_key
 
@@ -164,7 +164,7 @@ def github_user(
 
 def profile(engine: Engine, user_id: uuid.UUID) -> Profile | None:
     """The user's email and display name, or None when the user is gone."""
-    with system_session(engine) as session:
+    with user_session(engine, user_id) as session:
         user = get_user(session, user_id=user_id)
     if user is None:
         return None

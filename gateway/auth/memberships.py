@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from gateway.db.enums import MemberRole
 from gateway.db.members import get_membership, list_memberships
 from gateway.db.models import Organization
-from gateway.db.sessions import system_session, tenant_session, user_session
+from gateway.db.sessions import tenant_session, user_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +29,8 @@ def user_organizations(engine: Engine, user_id: uuid.UUID) -> list[OrgChoice]:
     """The user's organizations, in the order they joined them."""
     with user_session(engine, user_id) as session:
         roles = {m.org_id: m.role for m in list_memberships(session, user_id=user_id)}
-    if not roles:
-        return []
-    with system_session(engine) as session:
+        if not roles:
+            return []
         statement = select(Organization).where(col(Organization.id).in_(list(roles)))
         orgs = {org.id: org for org in session.exec(statement)}
     return [

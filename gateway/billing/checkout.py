@@ -38,7 +38,7 @@ from gateway.billing.errors import (
 from gateway.billing.plans import PlanName, get_plan
 from gateway.billing.subscriptions import LIVE, SubscriptionState, next_billing
 from gateway.db.models import Organization, utcnow
-from gateway.db.sessions import system_session
+from gateway.db.sessions import tenant_session
 
 BILLING_PAGE = "/dashboard/billing"
 
@@ -83,7 +83,7 @@ def ensure_customer(engine: Engine, client: stripe.StripeClient, org_id: uuid.UU
             {"name": org.name, "metadata": {"org_id": str(org.id), "org_slug": org.slug}},
             {"idempotency_key": f"routerai-customer-{org.id}"},
         )
-    with system_session(engine) as session:
+    with tenant_session(engine, org_id) as session:
         session.execute(
             update(Organization)
             .where(col(Organization.id) == org.id, col(Organization.stripe_customer_id).is_(None))
@@ -183,7 +183,7 @@ def apply_subscription(
     engine: Engine, org_id: uuid.UUID, subscription: SubscriptionState, now: datetime
 ) -> PlanChange:
     """Apply a subscription's current state to the organization, in one transaction."""
-    with system_session(engine) as session:
+    with tenant_session(engine, org_id) as session:
         org = lock_org(session, org_id)
         if org is None:
             raise LookupError(f"no organization {org_id}")
@@ -256,7 +256,7 @@ def _purchasable(plan: PlanName | str) -> PlanName:
 
 
 def _org(engine: Engine, org_id: uuid.UUID) -> Organization:
-    with system_session(engine) as session:
+    with tenant_session(engine, org_id) as session:
         org = session.get(Organization, org_id)
     if org is None:
         raise LookupError(f"no organization {org_id}")

@@ -39,7 +39,7 @@ from gateway.budget.period import Period, budget_period
 from gateway.budget.redis_store import budget_key
 from gateway.db.enums import BUDGET_ALERT_THRESHOLDS, PlanStatus
 from gateway.db.models import BudgetAlert, Organization, utcnow
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session
 from gateway.security.urls import Resolver, UnsafeURL, check_outbound_url, system_resolver
 from gateway.settings import Settings
 from gateway.tenancy.changes import forget_org
@@ -263,7 +263,7 @@ class BillingService:
             raise BillingError("Billing is not available on this deployment.") from None
 
     def _org(self, org_id: uuid.UUID) -> Organization:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id)
         if org is None:
             raise LookupError("the organization no longer exists")
@@ -284,7 +284,7 @@ class BillingService:
         return Spend(int(tokens or 0), int(usd or 0))
 
     def _store_budgets(self, org_id: uuid.UUID, budgets: BudgetSettings) -> None:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id, with_for_update=True)
             if org is None:
                 raise LookupError("the organization no longer exists")

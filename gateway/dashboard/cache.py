@@ -35,7 +35,7 @@ from gateway.cache.semantic import CacheConfig
 from gateway.cache.store import RedisCacheStore, namespace
 from gateway.db.enums import CacheStatus
 from gateway.db.models import Organization, RequestLog
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session
 from gateway.tenancy.changes import forget_org
 
 THRESHOLD_RANGE = (0.80, 0.99)
@@ -150,13 +150,12 @@ class CacheAdmin:
     def _load(
         self, org_id: uuid.UUID, days: int, now: datetime
     ) -> tuple[Organization, tuple[HitRateDay, ...], dict[str, int]]:
-        with system_session(self._engine) as session:
-            org = session.get(Organization, org_id)
-        if org is None:
-            raise LookupError("the organization no longer exists")
         today = now.date()
         first = today - timedelta(days=max(1, days) - 1)
         with tenant_session(self._engine, org_id) as session:
+            org = session.get(Organization, org_id)
+            if org is None:
+                raise LookupError("the organization no longer exists")
             series = hit_rate_days(session, org_id=org_id, first=first, today=today)
             tiers = hits_by_tier(session, org_id=org_id, since=_midnight(first))
         return org, series, tiers
@@ -179,7 +178,7 @@ class CacheAdmin:
     # -- writing ------------------------------------------------------------------------
 
     def _save(self, org_id: uuid.UUID, form: CacheSettingsForm) -> CacheSettingsForm:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id, with_for_update=True)
             if org is None:
                 raise LookupError("the organization no longer exists")

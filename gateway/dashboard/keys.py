@@ -26,7 +26,7 @@ from gateway.auth.permissions import Action, Actor, require
 from gateway.db.enums import KeyEnvironment
 from gateway.db.models import ApiKey
 from gateway.db.orgs import get_org
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session
 from gateway.tenancy.keys import (
     KeyNotFoundError,
     create_api_key,
@@ -139,11 +139,10 @@ class KeyManager:
             return list_api_keys(session, org_id=org_id)
 
     def _create(self, actor: Actor, name: str, environment: KeyEnvironment) -> tuple[ApiKey, str]:
-        with system_session(self._engine) as session:
-            org = get_org(session, org_id=actor.org_id)
-        if org is None:
-            raise LookupError("the organization no longer exists")
         with tenant_session(self._engine, actor.org_id) as session:
+            org = get_org(session, org_id=actor.org_id)
+            if org is None:
+                raise LookupError("the organization no longer exists")
             return create_api_key(
                 session, org=org, name=name, environment=environment, created_by=actor.user_id
             )

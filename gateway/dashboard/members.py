@@ -30,7 +30,7 @@ from gateway.auth.permissions import Action, Actor, PermissionDenied, require
 from gateway.db.enums import MemberRole
 from gateway.db.members import add_member, get_membership, list_members
 from gateway.db.models import Invitation, Organization, OrgMember, User, utcnow
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session, user_session
 from gateway.db.users import normalize_email
 
 INVITATION_TTL = timedelta(days=7)
@@ -147,7 +147,6 @@ class MemberManager:
     def _members(self, org_id: uuid.UUID) -> list[MemberRow]:
         with tenant_session(self._engine, org_id) as session:
             members = list_members(session, org_id=org_id)
-        with system_session(self._engine) as session:
             ids = [m.user_id for m in members]
             users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(ids)))}
         return [
@@ -177,12 +176,10 @@ class MemberManager:
             return [_invitation_row(row) for row in session.exec(statement)]
 
     def _invite(self, actor: Actor, email: str, role: MemberRole) -> IssuedInvitation:
-        with system_session(self._engine) as session:
-            user = session.exec(select(User).where(User.email == email)).first()
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with tenant_session(self._engine, actor.org_id) as session:
-            if user is not None and get_membership(session, org_id=actor.org_id, user_id=user.id):
+            if _member_with_email(session, actor.org_id, email) is not None:
                 raise ValueError(f"{email} is already a member of this organization")
             invitation = Invitation(
                 org_id=actor.org_id,
@@ -240,7 +237,7 @@ class MemberManager:
 
     def _accept(self, user_id: uuid.UUID, org_id: uuid.UUID, token: str) -> InvitationPreview:
         org = self._organization(org_id)
-        with system_session(self._engine) as session:
+        with user_session(self._engine, user_id) as session:
             user = session.get(User, user_id)
         if user is None:
             raise InvitationError("Sign in to accept this invitation.")
@@ -265,11 +262,21 @@ class MemberManager:
         return InvitationPreview(org.id, org.name, invitation.email, invitation.role)
 
     def _organization(self, org_id: uuid.UUID) -> Organization:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id)
         if org is None:
             raise InvitationError(INVALID_LINK)
         return org
+
+
+def _member_with_email(session: Session, org_id: uuid.UUID, email: str) -> User | None:
+    """The organization's member with this address, or None (whoever else may have it)."""
+    statement = (
+        select(User)
+        .join(OrgMember, col(OrgMember.user_id) == col(User.id))
+        .where(OrgMember.org_id == org_id, User.email == email)
+    )
+    return session.exec(statement).first()
 
 
 def _usable(session: Session, org_id: uuid.UUID, token: str, now: datetime) -> Invitation:

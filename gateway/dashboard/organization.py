@@ -25,7 +25,7 @@ from gateway.auth.permissions import Action, Actor, require
 from gateway.billing.plans import PlanName
 from gateway.db.models import ApiKey, Organization
 from gateway.db.orgs import NAME_MAX_LENGTH, get_org_by_slug
-from gateway.db.sessions import scope_session, system_session
+from gateway.db.sessions import system_session, tenant_session
 from gateway.db.slugs import validate_slug
 from gateway.tenancy.changes import forget_org
 from gateway.tenancy.resolver import invalidate
@@ -70,22 +70,29 @@ class OrganizationManager:
         await invalidate(self._redis, hashes)
 
     def _details(self, org_id: uuid.UUID) -> OrgDetails:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             return _details(_org(session.get(Organization, org_id)))
 
     def _update(self, org_id: uuid.UUID, name: str, slug: str) -> tuple[OrgDetails, bool]:
-        with system_session(self._engine) as session:
+        if self._slug_taken(slug, by_other_than=org_id):
+            raise ValueError(f"the slug {slug!r} is already taken")
+        with tenant_session(self._engine, org_id) as session:
             org = _org(session.get(Organization, org_id, with_for_update=True))
             slug_changed = slug != org.slug
-            if slug_changed and get_org_by_slug(session, slug=slug) is not None:
-                raise ValueError(f"the slug {slug!r} is already taken")
             org.name, org.slug, org.updated_at = name, slug, datetime.now(UTC)
             session.add(org)
             session.flush()  # a concurrent taker of the slug fails here, on the unique key
             return _details(org), slug_changed
 
-    def _delete(self, org_id: uuid.UUID, confirm_name: str) -> list[str]:
+    def _slug_taken(self, slug: str, *, by_other_than: uuid.UUID) -> bool:
+        # A question about every organization (slugs are unique, and public: each key
+        # carries its own), so it is asked in a system session.
         with system_session(self._engine) as session:
+            holder = get_org_by_slug(session, slug=slug)
+        return holder is not None and holder.id != by_other_than
+
+    def _delete(self, org_id: uuid.UUID, confirm_name: str) -> list[str]:
+        with tenant_session(self._engine, org_id) as session:
             org = _org(session.get(Organization, org_id, with_for_update=True))
             if confirm_name.strip() != org.name:
                 raise ValueError("type the organization's name exactly to confirm")
@@ -93,7 +100,6 @@ class OrganizationManager:
                 raise ValueError(
                     "cancel the subscription in the billing portal before deleting the organization"
                 )
-            scope_session(session, org_id=org_id)
             hashes = list(session.exec(select(ApiKey.key_hash).where(ApiKey.org_id == org_id)))
             session.delete(org)
         return hashes

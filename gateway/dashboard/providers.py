@@ -33,7 +33,7 @@ from gateway.credentials.vault import CredentialVault
 from gateway.dashboard.overview import percentile
 from gateway.db.enums import CacheStatus
 from gateway.db.models import Organization, ProviderCredential, RequestLog
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session
 from gateway.health.breaker import BreakerState, BreakerStatus
 from gateway.health.breaker_store import RedisBreakerStore
 from gateway.pricing.catalog import PROVIDERS
@@ -138,12 +138,10 @@ def load_access(
     sandbox_mode: bool,
 ) -> OrgAccess:
     """The organization's provider access, read from the database (LookupError: no such org)."""
-    with system_session(engine) as session:
+    with tenant_session(engine, org_id) as session:
         org = session.get(Organization, org_id)
         if org is None:
             raise LookupError("the organization no longer exists")
-        session.expunge(org)
-    with tenant_session(engine, org_id) as session:
         statement = select(ProviderCredential.provider).where(ProviderCredential.org_id == org_id)
         byok = tuple(sorted(session.exec(statement).all()))
     tenant = org_tenant(org, byok)

@@ -23,7 +23,7 @@ from sqlmodel import select
 from gateway.auth.permissions import Action, Actor, require
 from gateway.db.enums import KeyEnvironment, RoutingStrategy
 from gateway.db.models import ApiKey, Organization, ProviderCredential
-from gateway.db.sessions import system_session, tenant_session
+from gateway.db.sessions import tenant_session
 from gateway.errors import GatewayError
 from gateway.pricing.catalog import ModelInfo, ModelKind
 from gateway.routing.router import Router
@@ -246,11 +246,10 @@ class RoutingSettings:
 
     def _base_context(self, org_id: uuid.UUID) -> TenantContext:
         """The organization's tenant context as a request would see it (any key)."""
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id)
             if org is None:
                 raise LookupError("the organization no longer exists")
-        with tenant_session(self._engine, org_id) as session:
             statement = select(ProviderCredential.provider).where(
                 ProviderCredential.org_id == org_id
             )
@@ -261,7 +260,7 @@ class RoutingSettings:
         return tenant_context(org, key, byok)
 
     def _store(self, org_id: uuid.UUID, draft: RoutingDraft) -> None:
-        with system_session(self._engine) as session:
+        with tenant_session(self._engine, org_id) as session:
             org = session.get(Organization, org_id, with_for_update=True)
             if org is None:
                 raise LookupError("the organization no longer exists")

@@ -63,6 +63,11 @@ def curl_snippet(base_url: str, api_key: str, model: str = DEFAULT_MODEL) -> str
   -d '{body}'"""
 
 
+def placeholder_key(slug: str | None = None) -> str:
+    """What a snippet shows in place of a key: the organization's key shape when known."""
+    return f"gw_{slug}_prod_YOUR_KEY" if slug else PLACEHOLDER_KEY
+
+
 def quickstart(base_url: str, api_key: str | None = None) -> tuple[Snippet, ...]:
     """The three snippets for `base_url` (ending in /v1) and `api_key` (or a placeholder)."""
     key = api_key or PLACEHOLDER_KEY

@@ -1,7 +1,7 @@
 """Organizations: creation (with a unique slug), and lookups by id and by slug.
 
-Organizations are not tenant-owned rows, so these run in a `system_session`
-(or any session).
+On PostgreSQL a tenant session sees its own organization only: creating one, or
+finding one by slug before any tenant is known, runs in a `system_session`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,30 @@
-"""Sessions scoped to a tenant, and the system session for rows that belong to no tenant.
+"""Sessions scoped to a tenant, to a user, or to the system; one transaction each.
 
 On PostgreSQL every tenant-owned table has row-level security forced; its
 policy compares `org_id` with the transaction-local setting `routerai.org_id`.
 A tenant session sets it at the start of every transaction it begins, so a
 query can only ever see, insert or update the scoped organization's rows, and
-a session without a scope sees no tenant row at all. SQLite has no such
-guard: queries there must filter on `org_id` themselves (the services here do
-on both databases).
+a session without a scope sees no tenant row at all.
 
-Both context managers run their body in one transaction that commits when the
+`organizations` and `users` have policies of their own (migration 0005): a
+tenant session sees its own organization and the users who are its members; a
+user session sees that user and the organizations they belong to; a system
+session (setting `routerai.system`) sees them all, and still no tenant row. A
+session with none of these settings sees neither. SQLite has no such guard:
+queries there must filter on `org_id` themselves (the services here do on both
+databases).
+
+Which to use: a path that knows its organization (every dashboard service,
+through the actor) or its user reads them in a tenant or user session. The
+system session is for what must find or span organizations and users before
+any is known or across all of them: a key's slug, a sign-in's email, sign-up,
+Stripe's customer ids, the jobs over every organization, the operator's
+command line.
+
+The settings guard against a query that forgets its filter, not against code
+running inside the application: the application's role sets them itself.
+
+Every context manager runs its body in one transaction that commits when the
 body returns and rolls back when it raises. Code inside calls `flush()`, not
 `commit()`. Rows stay readable after the block (`expire_on_commit=False`).
 """
@@ -25,13 +41,16 @@ from sqlmodel import Session
 
 ORG_SETTING = "routerai.org_id"
 USER_SETTING = "routerai.user_id"
+SYSTEM_SETTING = "routerai.system"
+SYSTEM_ON = "on"
 _SCOPE_KEY = "routerai.scope"
 _APPLIED_KEY = "routerai.scope_applied"
 # is_local = true: the settings end with the transaction, so a pooled
 # connection never carries one tenant's scope into another's transaction.
 _SET_SCOPE = text(
     f"SELECT set_config('{ORG_SETTING}', :org_id, true), "
-    f"set_config('{USER_SETTING}', :user_id, true)"
+    f"set_config('{USER_SETTING}', :user_id, true), "
+    f"set_config('{SYSTEM_SETTING}', :system, true)"
 )
 
 
@@ -45,7 +64,8 @@ def tenant_session(engine: Engine, org_id: uuid.UUID) -> Iterator[Session]:
 
 @contextmanager
 def user_session(engine: Engine, user_id: uuid.UUID) -> Iterator[Session]:
-    """A Session in one transaction that may read `user_id`'s own memberships, in any org.
+    """A Session in one transaction that may read `user_id`'s own user row, memberships and
+    the organizations they are in.
 
     This is what the dashboard uses after sign-in to list the user's
     organizations, before one of them is chosen; it sees no other tenant row.
@@ -57,12 +77,13 @@ def user_session(engine: Engine, user_id: uuid.UUID) -> Iterator[Session]:
 
 @contextmanager
 def system_session(engine: Engine) -> Iterator[Session]:
-    """A Session in one transaction, with no tenant scope.
+    """A Session in one transaction that sees every organization and user, no tenant row.
 
-    For the tables that are not tenant-owned (organizations, users,
-    stripe_events). On PostgreSQL it sees no tenant-owned row.
+    For what must find or span organizations and users (see the module's docstring)
+    and for `stripe_events`. On PostgreSQL it sees no tenant-owned row.
     """
     with _session(engine) as session:
+        _set_scope(session, {"org_id": "", "user_id": "", "system": SYSTEM_ON})
         yield session
 
 
@@ -73,9 +94,17 @@ def scope_session(
 
     Use it inside a `system_session` to continue with tenant-owned rows in the
     same transaction, e.g. at sign-up: create the organization, flush, scope
-    the session to it, then add its owner and first key, all or nothing.
+    the session to it, then add its owner and first key, all or nothing. A
+    system session stays one: it still sees every organization and user.
     """
-    scope = {"org_id": _setting(org_id), "user_id": _setting(user_id)}
+    previous = session.info.get(_SCOPE_KEY) or {}
+    system = previous.get("system", "")
+    _set_scope(
+        session, {"org_id": _setting(org_id), "user_id": _setting(user_id), "system": system}
+    )
+
+
+def _set_scope(session: Session, scope: dict[str, str]) -> None:
     session.info[_SCOPE_KEY] = scope
     if not event.contains(session, "after_begin", _apply_scope):
         event.listen(session, "after_begin", _apply_scope)

@@ -1,4 +1,8 @@
-"""Users: creation with a normalised email, and lookups (not tenant-owned rows)."""
+"""Users: creation with a normalised email, and lookups.
+
+On PostgreSQL a tenant session sees its organization's members only, and a user session
+that user: creating a user, or finding one by email at sign-in, runs in a `system_session`.
+"""
 
 from __future__ import annotations
 

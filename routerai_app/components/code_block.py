@@ -55,14 +55,21 @@ def code_panel(
     )
 
 
-def _snippet_content(snippet: rx.Var) -> rx.Component:
+def _filled_in(code: rx.Var[str], key: rx.Var[str], placeholder: rx.Var[str]) -> rx.Var[str]:
+    return rx.cond(key != "", code.replace(placeholder, key), code).to(str)
+
+
+def _snippet_content(
+    snippet: rx.Var, key: rx.Var[str], key_placeholder: rx.Var[str]
+) -> rx.Component:
+    code = _filled_in(snippet["code"].to(str), key, key_placeholder)
     return rx.tabs.content(
         rx.vstack(
             rx.cond(
                 snippet["install"] != "",
                 code_panel(snippet["install"], "Install"),
             ),
-            code_panel(snippet["code"], snippet["label"]),
+            code_panel(code, snippet["label"]),
             spacing="3",
             width="100%",
         ),
@@ -72,8 +79,16 @@ def _snippet_content(snippet: rx.Var) -> rx.Component:
     )
 
 
-def snippet_tabs(snippets: rx.Var[list[dict[str, str]]], **props: object) -> rx.Component:
-    """Python, Node.js and curl tabs, each with its install line and copyable code."""
+def snippet_tabs(
+    snippets: rx.Var[list[dict[str, str]]],
+    *,
+    key: rx.Var[str],
+    key_placeholder: rx.Var[str],
+    **props: object,
+) -> rx.Component:
+    """Python, Node.js and curl tabs, each with its install line and copyable code. The
+    snippets come with `key_placeholder`; while `key` (a key just created, held by the page
+    alone) is not empty, the browser writes it in its place."""
     return rx.tabs.root(
         rx.tabs.list(
             rx.foreach(
@@ -81,7 +96,7 @@ def snippet_tabs(snippets: rx.Var[list[dict[str, str]]], **props: object) -> rx.
                 lambda s: rx.tabs.trigger(s["label"], value=s["language"]),
             ),
         ),
-        rx.foreach(snippets, _snippet_content),
+        rx.foreach(snippets, lambda s: _snippet_content(s, key, key_placeholder)),
         default_value="python",
         width="100%",
         min_width="0",

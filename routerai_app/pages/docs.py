@@ -10,6 +10,7 @@ from gateway.dashboard import reference
 from routerai_app.components.api_reference import endpoint_card, fields_table, responses_table
 from routerai_app.components.code_block import code_panel, snippet_tabs
 from routerai_app.components.footer import footer
+from routerai_app.components.key_reveal import shown_key
 from routerai_app.components.layout import CONTENT_WIDTH, link_button, plain_link
 from routerai_app.components.navbar import navbar
 from routerai_app.state.docs import DocsState
@@ -69,7 +70,7 @@ def key_banner() -> rx.Component:
     signed_in = rx.hstack(
         rx.icon("key-round", size=16, color=rx.color("accent", 11)),
         rx.cond(
-            DocsState.revealed_key != "",
+            shown_key() != "",
             rx.text(
                 "These snippets use the key you just created. Copy it now: it is shown once.",
                 size="2",
@@ -83,7 +84,7 @@ def key_banner() -> rx.Component:
         ),
         rx.spacer(),
         rx.cond(
-            (DocsState.revealed_key == "") & DocsState.can_manage_keys,
+            (shown_key() == "") & DocsState.can_manage_keys,
             rx.button(
                 rx.cond(DocsState.creating, rx.spinner(size="1"), rx.icon("plus", size=14)),
                 "Create a key for these snippets",
@@ -130,7 +131,9 @@ def quickstart() -> rx.Component:
             " and use a RouterAI key.",
         ),
         key_banner(),
-        snippet_tabs(DocsState.snippets),
+        snippet_tabs(
+            DocsState.snippets, key=shown_key(), key_placeholder=DocsState.key_placeholder
+        ),
         prose(
             "Every answer comes back exactly as the provider sent it, streaming included, "
             "and the dashboard shows the request within seconds."

@@ -199,7 +199,7 @@ def rotate_body() -> rx.Component:
 
 def reveal_body() -> rx.Component:
     return rx.vstack(
-        key_reveal(KeysState.revealed_key),
+        key_reveal(KeysState.key_prefix),
         rx.hstack(
             rx.dialog.close(rx.button("I have saved it", id="reveal-done")),
             justify="end",

@@ -7,7 +7,7 @@ import reflex as rx
 
 from routerai_app.components.brand import brand
 from routerai_app.components.code_block import snippet_tabs
-from routerai_app.components.key_reveal import key_reveal
+from routerai_app.components.key_reveal import key_reveal, shown_key
 from routerai_app.state.onboarding import OnboardingState
 
 TITLE = "Get started · RouterAI"
@@ -96,7 +96,7 @@ def first_key_steps() -> rx.Component:
                 ),
                 done=True,
             ),
-            step("2", "Copy your API key", key_reveal(OnboardingState.revealed_key)),
+            step("2", "Copy your API key", key_reveal(OnboardingState.key_prefix)),
             step(
                 "3",
                 "Make your first request",
@@ -105,7 +105,11 @@ def first_key_steps() -> rx.Component:
                     size="2",
                     color=rx.color("gray", 11),
                 ),
-                snippet_tabs(OnboardingState.snippets),
+                snippet_tabs(
+                    OnboardingState.snippets,
+                    key=shown_key(),
+                    key_placeholder=OnboardingState.key_placeholder,
+                ),
             ),
             rx.hstack(
                 rx.cond(
@@ -174,7 +178,7 @@ def onboarding_page() -> rx.Component:
         rx.cond(
             OnboardingState.needs_org,
             org_form(),
-            rx.cond(OnboardingState.revealed_key != "", first_key_steps(), key_already_shown()),
+            rx.cond(OnboardingState.key_showing, first_key_steps(), key_already_shown()),
         ),
     )
     return rx.box(

@@ -6,6 +6,7 @@ import reflex as rx
 
 from routerai_app.components.cards import chart_card
 from routerai_app.components.code_block import snippet_tabs
+from routerai_app.components.key_reveal import shown_key
 from routerai_app.components.shell import dashboard_shell
 from routerai_app.state.overview import REFRESH_MS, OverviewState
 
@@ -116,7 +117,11 @@ def empty_state() -> rx.Component:
                 size="2",
                 color=rx.color("gray", 11),
             ),
-            snippet_tabs(OverviewState.first_request),
+            snippet_tabs(
+                OverviewState.first_request,
+                key=shown_key(),
+                key_placeholder=OverviewState.key_placeholder,
+            ),
             rx.hstack(
                 rx.link("Manage API keys", href="/dashboard/keys", size="2"),
                 rx.text("·", color=rx.color("gray", 9)),

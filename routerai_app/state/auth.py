@@ -21,6 +21,7 @@ from gateway.billing.catalog import is_self_serve
 from gateway.billing.plans import Plan, PlanName, get_plan
 from routerai_app.auth_routes import safe_next
 from routerai_app.backend import services
+from routerai_app.reveal import carry_key_then_go
 from routerai_app.state.session import SessionState
 
 LOGIN_ERRORS = {
@@ -31,9 +32,12 @@ LOGIN_ERRORS = {
 }
 
 
+def _hand_off_url(code: str, next_path: str) -> str:
+    return "/auth/session?" + urlencode({"code": code, "next": next_path})
+
+
 def _hand_off(code: str, next_path: str) -> rx.event.EventSpec:
-    url = "/auth/session?" + urlencode({"code": code, "next": next_path})
-    return rx.call_script(f"window.location.replace({json.dumps(url)})")
+    return rx.call_script(f"window.location.replace({json.dumps(_hand_off_url(code, next_path))})")
 
 
 class LoginState(rx.State):
@@ -169,6 +173,6 @@ class ConfirmState(rx.State):
             return
         session = await self.get_state(SessionState)
         session.org_id = str(created.org_id)
-        session.revealed_key = created.api_key
+        session._note_key_showing(created.api_key)  # the key itself rides the hand-off
         code = await services().auth.sessions.issue_handoff(session_token)
-        yield _hand_off(code, next_path)
+        yield carry_key_then_go(created.api_key, _hand_off_url(code, next_path))

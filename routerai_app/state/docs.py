@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from gateway.auth.permissions import PermissionDenied
-from gateway.dashboard.snippets import quickstart
+from gateway.dashboard.snippets import placeholder_key, quickstart
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState
 
@@ -20,16 +20,15 @@ class DocsState(SessionState):
     key_error: str = ""
 
     @rx.var
-    def snippet_key(self) -> str:
-        if self.revealed_key:
-            return self.revealed_key
-        return f"gw_{self.org_slug}_prod_YOUR_KEY" if self.org_slug else ""
+    def key_placeholder(self) -> str:
+        """Where the snippets put the key; a key just created here fills it in, in the page."""
+        return placeholder_key(self.org_slug)
 
     @rx.var
     def snippets(self) -> list[dict[str, str]]:
         return [
             {"language": s.language, "label": s.label, "install": s.install, "code": s.code}
-            for s in quickstart(self.api_base_url, self.snippet_key or None)
+            for s in quickstart(self.api_base_url, self.key_placeholder)
         ]
 
     @rx.event
@@ -56,7 +55,7 @@ class DocsState(SessionState):
         except PermissionDenied:
             self.key_error = "Your role cannot create keys; ask an owner or admin."
         else:
-            self.revealed_key = issued.api_key
+            yield self._show_once(issued.api_key)
             yield rx.toast.success("Key created. It is shown only here, once.")
         finally:
             self.creating = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,14 @@ def when(moment: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
     return moment.strftime("%b %d, %Y")
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """What a change says in its toast, and the event that shows a new key, if it made one."""
+
+    message: str
+    reveal: rx.event.EventSpec | None = None
 
 
 def key_view(row: KeyRow, now: datetime) -> dict[str, str]:
@@ -118,11 +127,11 @@ class KeysState(SessionState):
         self.grace = "0"
 
     @rx.event
-    def close_dialog(self, open_: bool = False) -> None:
-        if not open_ and not self.busy:
-            if self.dialog == "reveal":
-                self.revealed_key = ""
-            self.dialog_open = False
+    def close_dialog(self, open_: bool = False) -> rx.event.EventSpec | None:
+        if open_ or self.busy:
+            return None
+        self.dialog_open = False
+        return self._key_shown() if self.dialog == "reveal" else None
 
     @rx.event
     def set_grace(self, value: str) -> None:
@@ -144,7 +153,7 @@ class KeysState(SessionState):
             yield update
 
     async def _change(
-        self, action: Callable[[Actor, dict[str, Any]], Awaitable[str]], form: dict[str, Any]
+        self, action: Callable[[Actor, dict[str, Any]], Awaitable[Changed]], form: dict[str, Any]
     ) -> AsyncIterator[rx.event.EventSpec | None]:
         """Run one change with a busy state; errors stay in the dialog."""
         access = await self._access()
@@ -155,7 +164,7 @@ class KeysState(SessionState):
         self.dialog_error = ""
         yield None
         try:
-            message = await action(access, form)
+            changed = await action(access, form)
         except PermissionDenied:
             self.dialog_error = NOT_ALLOWED
         except (ValueError, KeyNotFoundError, LookupError) as exc:
@@ -164,38 +173,41 @@ class KeysState(SessionState):
             log.exception("changing an API key failed")
             self.dialog_error = "Something went wrong and nothing was changed. Please try again."
         else:
-            yield rx.toast.success(message, position="bottom-right")
+            if changed.reveal is not None:
+                yield changed.reveal
+            yield rx.toast.success(changed.message, position="bottom-right")
         finally:
             self.busy = False
         await self._reload()
 
-    async def _create(self, actor: Actor, form: dict[str, Any]) -> str:
+    async def _create(self, actor: Actor, form: dict[str, Any]) -> Changed:
         issued = await services().keys.create(
             actor,
             name=str(form.get("name", "")),
             environment=str(form.get("environment", "prod")),
         )
-        self._reveal(issued, "Your new API key")
-        return f"Created {issued.row.name}"
+        return Changed(f"Created {issued.row.name}", self._reveal(issued, "Your new API key"))
 
-    async def _revoke(self, actor: Actor, form: dict[str, Any]) -> str:
+    async def _revoke(self, actor: Actor, form: dict[str, Any]) -> Changed:
         row = await services().keys.revoke(actor, uuid.UUID(self.target_id))
         self.dialog_open = False
-        return f"Revoked {row.name}. Requests with it fail with 401 within a second."
+        return Changed(f"Revoked {row.name}. Requests with it fail with 401 within a second.")
 
-    async def _rotate(self, actor: Actor, form: dict[str, Any]) -> str:
+    async def _rotate(self, actor: Actor, form: dict[str, Any]) -> Changed:
         grace = int(self.grace)
         if grace not in GRACE_PERIODS_S:
             raise ValueError("choose a grace period")
         issued = await services().keys.rotate(actor, uuid.UUID(self.target_id), grace_s=grace)
-        self._reveal(issued, f"Rotated {issued.row.name}")
-        return "Key rotated" if grace == 0 else f"Key rotated; the old one lasts {grace // 3600} h"
+        reveal = self._reveal(issued, f"Rotated {issued.row.name}")
+        if grace == 0:
+            return Changed("Key rotated", reveal)
+        return Changed(f"Key rotated; the old one lasts {grace // 3600} h", reveal)
 
-    def _reveal(self, issued: IssuedKey, title: str) -> None:
-        self.revealed_key = issued.api_key
+    def _reveal(self, issued: IssuedKey, title: str) -> rx.event.EventSpec:
         self.reveal_title = title
         self.dialog = "reveal"
         self.dialog_open = True
+        return self._show_once(issued.api_key)
 
 
 def _sentence(message: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from gateway.auth.accounts import SignUpError
-from gateway.dashboard.snippets import quickstart
+from gateway.dashboard.snippets import placeholder_key, quickstart
 from routerai_app.backend import services
 from routerai_app.state.auth import chosen_plan
 from routerai_app.state.session import SessionState
@@ -26,13 +26,18 @@ class OnboardingState(SessionState):
 
     @rx.var
     def needs_org(self) -> bool:
-        return self.signed_in and (not self.org_id or self.new_requested) and not self.revealed_key
+        return self.signed_in and (not self.org_id or self.new_requested) and not self.key_showing
+
+    @rx.var
+    def key_placeholder(self) -> str:
+        """Where the snippets put the key; the first key fills it in, in the page."""
+        return placeholder_key(self.org_slug)
 
     @rx.var
     def snippets(self) -> list[dict[str, str]]:
         return [
             {"language": s.language, "label": s.label, "install": s.install, "code": s.code}
-            for s in quickstart(self.api_base_url, self.revealed_key or None)
+            for s in quickstart(self.api_base_url, self.key_placeholder)
         ]
 
     @rx.event
@@ -73,16 +78,14 @@ class OnboardingState(SessionState):
         self.new_requested = False
         self.org_id = str(created.org_id)
         await self._ensure_viewer()
-        self.revealed_key = created.api_key
         self.creating = False
+        yield self._show_once(created.api_key)
 
     @rx.event
-    def finish(self) -> rx.event.EventSpec:
-        self.revealed_key = ""
-        return rx.redirect("/dashboard")
+    def finish(self) -> list[rx.event.EventSpec]:
+        return [self._key_shown(), rx.redirect("/dashboard")]
 
     @rx.event
-    def upgrade(self) -> rx.event.EventSpec:
+    def upgrade(self) -> list[rx.event.EventSpec]:
         """On to the billing page, which offers the plan chosen before sign-up."""
-        self.revealed_key = ""
-        return rx.redirect(f"/dashboard/billing?plan={self.chosen_plan}")
+        return [self._key_shown(), rx.redirect(f"/dashboard/billing?plan={self.chosen_plan}")]

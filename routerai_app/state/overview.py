@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.dashboard.figures import CYAN, ranking_figure, spend_figure, traffic_figure
 from gateway.dashboard.kpis import kpis, usd
 from gateway.dashboard.overview import DEFAULT_RANGE, RANGES, Overview, load_overview
-from gateway.dashboard.snippets import quickstart
+from gateway.dashboard.snippets import placeholder_key, quickstart
 from routerai_app.backend import services
 from routerai_app.state.session import SessionState
 
@@ -39,11 +39,15 @@ class OverviewState(SessionState):
     api_base_url: str = ""
 
     @rx.var
+    def key_placeholder(self) -> str:
+        """Where the snippets put the key; a key just created in this page fills it in."""
+        return placeholder_key(self.org_slug)
+
+    @rx.var
     def first_request(self) -> list[dict[str, str]]:
-        key = self.revealed_key or (f"gw_{self.org_slug}_prod_YOUR_KEY" if self.org_slug else None)
         return [
             {"language": s.language, "label": s.label, "install": s.install, "code": s.code}
-            for s in quickstart(self.api_base_url, key)
+            for s in quickstart(self.api_base_url, self.key_placeholder)
         ]
 
     @rx.event

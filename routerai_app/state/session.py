@@ -14,8 +14,10 @@ import reflex as rx
 
 from gateway.auth.permissions import Action, Actor, allows
 from gateway.auth.service import Viewer
+from gateway.tenancy.keys import display_prefix
 from routerai_app.backend import services
 from routerai_app.cookies import cookie_value
+from routerai_app.reveal import forget_key, show_key
 
 
 class SessionState(rx.State):
@@ -30,9 +32,11 @@ class SessionState(rx.State):
     org_plan: str = ""
     role: str = ""
     orgs: list[dict[str, str]] = []
-    # The last API key shown once in this tab (after sign-up, creation or rotation),
-    # until the user dismisses it. Never stored anywhere else.
-    revealed_key: str = ""
+    # Whether a key created in this tab (at sign-up, creation or rotation) is being shown
+    # once, and its display prefix. The key itself never becomes state: Reflex keeps
+    # state in Redis, so it goes to the page alone (`routerai_app.reveal`).
+    key_showing: bool = False
+    key_prefix: str = ""
     sandbox_mode: bool = False
 
     @rx.var
@@ -123,7 +127,7 @@ class SessionState(rx.State):
             self.org_id = self.org_name = self.org_slug = self.org_plan = self.role = ""
             return
         if self.org_id and str(current.org_id) != self.org_id:
-            self.revealed_key = ""  # a key belongs to the organization it was made in
+            self._key_shown()  # a key belongs to the organization it was made in
         self.org_id = str(current.org_id)
         self.org_name = current.name
         self.org_slug = current.slug
@@ -135,7 +139,7 @@ class SessionState(rx.State):
         self.user_email = self.user_name = ""
         self.org_id = self.org_name = self.org_slug = self.org_plan = self.role = ""
         self.orgs = []
-        self.revealed_key = ""
+        self._key_shown()
 
     def _login_redirect(self) -> rx.event.EventSpec:
         path = self.router.url.path.rstrip("/") or "/dashboard"
@@ -163,6 +167,22 @@ class SessionState(rx.State):
         """Find out whether the visitor is signed in, without sending them anywhere."""
         await self._ensure_viewer()
 
+    def _note_key_showing(self, api_key: str) -> None:
+        """Note that a new key is showing: the flag and its display prefix, nothing secret."""
+        self.key_showing = True
+        self.key_prefix = display_prefix(api_key)
+
+    def _show_once(self, api_key: str) -> rx.event.EventSpec:
+        """Note that a new key is showing; the returned event takes it to the page."""
+        self._note_key_showing(api_key)
+        return show_key(api_key)
+
+    def _key_shown(self) -> rx.event.EventSpec:
+        """Note that no key is showing; the returned event takes it off the page."""
+        self.key_showing = False
+        self.key_prefix = ""
+        return forget_key()
+
     @rx.event
-    def dismiss_key(self) -> None:
-        self.revealed_key = ""
+    def dismiss_key(self) -> rx.event.EventSpec:
+        return self._key_shown()

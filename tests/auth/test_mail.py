@@ -68,7 +68,11 @@ def test_with_smtp_configured_mail_goes_there() -> None:
 
 
 def test_production_refuses_to_start_without_smtp() -> None:
-    production = {"ROUTERAI_ENV": "production", "ROUTERAI_SECRET_KEY": "s" * 40}
+    production = {
+        "ROUTERAI_ENV": "production",
+        "ROUTERAI_SECRET_KEY": "s" * 40,
+        "ROUTERAI_METRICS_TOKEN": "m" * 32,
+    }
     with pytest.raises(ValueError, match="ROUTERAI_SMTP_URL must be set in production"):
         mailer_for(Settings(**production))
     with_smtp = Settings(**production, ROUTERAI_SMTP_URL="smtps://u:p@mail.example.com")

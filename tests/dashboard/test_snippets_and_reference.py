@@ -6,7 +6,7 @@ import pytest
 
 from gateway.api.openapi import openapi_document
 from gateway.dashboard.reference import endpoints, error_responses, response_headers, type_label
-from gateway.dashboard.snippets import PLACEHOLDER_KEY, quickstart
+from gateway.dashboard.snippets import PLACEHOLDER_KEY, placeholder_key, quickstart
 
 BASE = "https://gw.example.com/v1"
 
@@ -23,6 +23,13 @@ def test_every_snippet_uses_the_base_url_and_the_key() -> None:
 
 def test_without_a_key_the_snippets_show_a_placeholder() -> None:
     assert all(PLACEHOLDER_KEY in s.code for s in quickstart(BASE))
+
+
+def test_the_placeholder_takes_the_organizations_shape_when_it_is_known() -> None:
+    assert placeholder_key("acme") == "gw_acme_prod_YOUR_KEY"
+    assert placeholder_key("") == placeholder_key(None) == PLACEHOLDER_KEY
+    # The web app fills the placeholder in with a new key, so it must be there, whole.
+    assert all(placeholder_key("acme") in s.code for s in quickstart(BASE, placeholder_key("acme")))
 
 
 def test_the_python_snippet_is_valid_python() -> None:

@@ -12,7 +12,18 @@ from gateway.db.migrate import current_revision, downgrade, upgrade
 from gateway.db.models import TENANT_TABLES, metadata
 
 ALL_TABLES = {table.name for table in metadata.sorted_tables}
-UNSECURED_TABLES = {"organizations", "users", "stripe_events"}
+# Tables without an org_id: organizations and users have policies of their own (0005);
+# stripe_events is read by the webhook alone, before any organization is known.
+SHARED_TABLES = {"organizations", "users"}
+UNSECURED_TABLES = {"stripe_events"}
+SHARED_POLICIES = {
+    ("organizations", "system_access", "ALL"),
+    ("organizations", "tenant_isolation", "ALL"),
+    ("organizations", "member_organizations", "SELECT"),
+    ("users", "system_access", "ALL"),
+    ("users", "own_account", "SELECT"),
+    ("users", "organization_members", "SELECT"),
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -51,7 +62,7 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
 
 
 def test_tenant_tables_are_exactly_those_with_org_id() -> None:
-    assert set(TENANT_TABLES) == ALL_TABLES - UNSECURED_TABLES
+    assert set(TENANT_TABLES) == ALL_TABLES - SHARED_TABLES - UNSECURED_TABLES
 
 
 def _row_security(engine: Engine) -> dict[str, tuple[bool, bool]]:
@@ -65,11 +76,11 @@ def _row_security(engine: Engine) -> dict[str, tuple[bool, bool]]:
     return {name: (enabled, forced) for name, enabled, forced in rows}
 
 
-def test_row_level_security_is_enabled_and_forced_on_tenant_tables(
+def test_row_level_security_is_enabled_and_forced_on_tenant_and_shared_tables(
     postgres_engine: Engine,
 ) -> None:
     security = _row_security(postgres_engine)
-    for table in TENANT_TABLES:
+    for table in (*TENANT_TABLES, *SHARED_TABLES):
         assert security[table] == (True, True), table
     for table in UNSECURED_TABLES:
         assert security[table] == (False, False), table
@@ -80,7 +91,11 @@ def test_every_tenant_table_has_the_isolation_policy(postgres_engine: Engine) ->
         rows = conn.execute(
             text("SELECT tablename, policyname, cmd, qual, with_check FROM pg_policies")
         ).all()
-    isolation = {row.tablename: row for row in rows if row.policyname == "tenant_isolation"}
+    isolation = {
+        row.tablename: row
+        for row in rows
+        if row.policyname == "tenant_isolation" and row.tablename in TENANT_TABLES
+    }
     assert set(isolation) == set(TENANT_TABLES)
     for row in isolation.values():
         assert row.cmd == "ALL"
@@ -89,7 +104,63 @@ def test_every_tenant_table_has_the_isolation_policy(postgres_engine: Engine) ->
     others = {(row.tablename, row.policyname, row.cmd) for row in rows} - {
         (table, "tenant_isolation", "ALL") for table in TENANT_TABLES
     }
-    assert others == {("org_members", "own_memberships", "SELECT")}
+    assert others == {("org_members", "own_memberships", "SELECT"), *SHARED_POLICIES}
+
+
+def _shared_policies(engine: Engine) -> set[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT tablename, policyname, cmd FROM pg_policies "
+                "WHERE tablename IN ('organizations', 'users')"
+            )
+        ).all()
+    return {(row.tablename, row.policyname, row.cmd) for row in rows}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_0005_down_and_up_takes_the_shared_tables_policies_away_and_back(
+    database_url: str,
+) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        downgrade(database_url, "0004")
+        assert current_revision(database_url) == "0004"
+        assert _shared_policies(engine) == set()
+        security = _row_security(engine)
+        assert {table: security[table] for table in SHARED_TABLES} == dict.fromkeys(
+            SHARED_TABLES, (False, False)
+        )
+        assert _tenant_policies_intact(engine)
+
+        upgrade(database_url)
+        assert current_revision(database_url) == "0005"
+        assert _shared_policies(engine) == SHARED_POLICIES
+        security = _row_security(engine)
+        assert {table: security[table] for table in SHARED_TABLES} == dict.fromkeys(
+            SHARED_TABLES, (True, True)
+        )
+    finally:
+        engine.dispose()
+
+
+def _tenant_policies_intact(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'")
+        ).scalars()
+        return set(tables) == set(TENANT_TABLES)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_0005_changes_nothing_on_sqlite(database_url: str) -> None:
+    upgrade(database_url, "0004")
+    before = _tables(database_url)
+    upgrade(database_url)
+    assert current_revision(database_url) == "0005" and _tables(database_url) == before
+    downgrade(database_url, "0004")
+    assert current_revision(database_url) == "0004" and _tables(database_url) == before
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

@@ -1,6 +1,8 @@
 """Row-level security on PostgreSQL, exercised as the app's own (non-superuser) role.
 
 Each tenant table gets one row per organization; every scope must see only its own.
+`organizations` and `users` are narrowed too: a tenant sees its own organization and its
+members, a user themself and their organizations, the system session everything.
 """
 
 from __future__ import annotations
@@ -27,28 +29,30 @@ from gateway.db.models import (
     ProviderCredential,
     RequestLog,
     UsageDaily,
+    User,
 )
-from gateway.db.orgs import create_organization
+from gateway.db.orgs import create_organization, get_org, get_org_by_slug
 from gateway.db.sessions import scope_session, system_session, tenant_session, user_session
-from gateway.db.users import create_user
+from gateway.db.users import create_user, get_user_by_email
 
 RLS_REFUSED = "row-level security"
+SHARED_TABLES = ("organizations", "users")
 
 
 @pytest.fixture
 def orgs(postgres_engine: Engine) -> tuple[Organization, Organization]:
-    """Two organizations, each with one row in every tenant table."""
+    """Two organizations, each with an owner and one row in every tenant table."""
     with system_session(postgres_engine) as session:
         a = create_organization(session, name="Org A")
         b = create_organization(session, name="Org B")
-    for org in (a, b):
+        owners = [create_user(session, email=f"owner@{org.slug}.example") for org in (a, b)]
+    for org, owner in zip((a, b), owners, strict=True):
         with tenant_session(postgres_engine, org.id) as session:
-            _seed_tenant_rows(session, org)
+            _seed_tenant_rows(session, org, owner)
     return a, b
 
 
-def _seed_tenant_rows(session: Session, org: Organization) -> None:
-    user = create_user(session, email=f"owner@{org.slug}.example")
+def _seed_tenant_rows(session: Session, org: Organization, user: User) -> None:
     hour = datetime(2026, 11, 5, 14, tzinfo=UTC)
     key = ApiKey(
         org_id=org.id,
@@ -173,15 +177,102 @@ def test_updates_and_deletes_do_not_reach_other_orgs(
         assert len(_org_ids(session, "request_logs")) == 1
 
 
-def test_no_scope_sees_no_tenant_rows(
+def test_the_system_session_sees_every_organization_and_user_and_no_tenant_row(
     postgres_engine: Engine, orgs: tuple[Organization, Organization]
 ) -> None:
     with system_session(postgres_engine) as session:
         for table in TENANT_TABLES:
             assert _org_ids(session, table) == [], table
         assert len(session.exec(select(Organization)).all()) == 2
+        assert len(session.exec(select(User)).all()) == 2
+
+
+def test_without_any_scope_nothing_is_visible(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
     with postgres_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM request_logs")).scalar_one() == 0
+        for table in (*TENANT_TABLES, *SHARED_TABLES):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
+
+
+def test_a_tenant_sees_its_own_organization_only(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
+    a, b = orgs
+    with tenant_session(postgres_engine, a.id) as session:
+        assert _ids(session, "SELECT id FROM organizations") == [a.id]
+        assert session.get(Organization, b.id) is None
+        assert get_org_by_slug(session, slug=b.slug) is None
+        assert get_org(session, org_id=a.id) is not None
+
+
+def test_a_tenant_cannot_change_delete_or_create_another_organization(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
+    a, b = orgs
+    with tenant_session(postgres_engine, a.id) as session:
+        renamed = session.execute(
+            text("UPDATE organizations SET plan = 'enterprise' WHERE id = :b"), {"b": b.id}
+        )
+        deleted = session.execute(text("DELETE FROM organizations WHERE id = :b"), {"b": b.id})
+        everything = session.execute(text("UPDATE organizations SET name = name"))
+        assert (renamed.rowcount, deleted.rowcount) == (0, 0)  # type: ignore[attr-defined]
+        assert everything.rowcount == 1  # type: ignore[attr-defined]  # its own row only
+    with pytest.raises(ProgrammingError, match=RLS_REFUSED):  # noqa: SIM117
+        with tenant_session(postgres_engine, a.id) as session:
+            create_organization(session, name="Smuggled")
+    with pytest.raises(ProgrammingError, match=RLS_REFUSED):  # noqa: SIM117
+        with tenant_session(postgres_engine, a.id) as session:  # its row, out of its scope
+            session.execute(
+                text("UPDATE organizations SET id = :new WHERE id = :a"),
+                {"new": uuid.uuid4(), "a": a.id},
+            )
+    with system_session(postgres_engine) as session:
+        assert session.get(Organization, b.id).plan == "free"  # type: ignore[union-attr]
+
+
+def test_a_tenant_reads_its_members_and_no_other_user(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
+    a, b = orgs
+    with tenant_session(postgres_engine, a.id) as session:
+        assert session.exec(select(User.email)).all() == [f"owner@{a.slug}.example"]
+        assert get_user_by_email(session, email=f"owner@{b.slug}.example") is None
+        changed = session.execute(text("UPDATE users SET display_name = 'pwned'"))
+        assert changed.rowcount == 0  # type: ignore[attr-defined]  # reading is all it may do
+    with pytest.raises(ProgrammingError, match=RLS_REFUSED):  # noqa: SIM117
+        with tenant_session(postgres_engine, a.id) as session:
+            create_user(session, email="smuggled@example.com")
+
+
+def test_a_user_session_sees_that_user_and_their_organizations(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
+    a, b = orgs
+    with system_session(postgres_engine) as session:
+        ada = get_user_by_email(session, email=f"owner@{a.slug}.example")
+    assert ada is not None
+    with user_session(postgres_engine, ada.id) as session:
+        assert _ids(session, "SELECT id FROM organizations") == [a.id]
+        assert _ids(session, "SELECT id FROM users") == [ada.id]
+        assert session.get(Organization, b.id) is None
+        changed = session.execute(text("UPDATE organizations SET name = 'pwned'"))
+        assert changed.rowcount == 0  # type: ignore[attr-defined]
+
+
+def test_an_unknown_scope_sees_no_organization_or_user(
+    postgres_engine: Engine, orgs: tuple[Organization, Organization]
+) -> None:
+    with tenant_session(postgres_engine, uuid.uuid4()) as session:
+        assert _ids(session, "SELECT id FROM organizations") == []
+        assert _ids(session, "SELECT id FROM users") == []
+    with user_session(postgres_engine, uuid.uuid4()) as session:
+        assert _ids(session, "SELECT id FROM organizations") == []
+        assert _ids(session, "SELECT id FROM users") == []
+
+
+def _ids(session: Session, query: str) -> list[uuid.UUID]:
+    return [uuid.UUID(str(value)) for value in session.execute(text(query)).scalars()]
 
 
 def test_the_scope_ends_with_its_transaction(
@@ -238,6 +329,8 @@ def test_one_transaction_can_switch_scopes(postgres_engine: Engine) -> None:
             )
             session.flush()
             assert set(_org_ids(session, "request_logs")) == {org.id}
+            # Still a system session: every organization stays in sight.
+            assert set(_ids(session, "SELECT id FROM organizations")) == {a.id, b.id}
     for org, count in ((a, 2), (b, 1)):
         with tenant_session(postgres_engine, org.id) as session:
             assert _org_ids(session, "request_logs") == [org.id] * count

@@ -56,6 +56,8 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 expect.set_options(timeout=20_000)
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
+# The operator's token for /metrics, as production requires one.
+METRICS_TOKEN = "e2e-metrics-token-for-prometheus"
 
 
 @contextmanager
@@ -128,6 +130,7 @@ def stack(
             "ROUTERAI_GITHUB_BASE_URL": github_url,
             "ROUTERAI_GITHUB_API_URL": github_url,
             "ROUTERAI_SMTP_URL": smtp_url,
+            "ROUTERAI_METRICS_TOKEN": METRICS_TOKEN,
             **stripe_env(fake_stripe),
         },
     )

@@ -116,7 +116,7 @@ def test_another_organizations_key_id_is_refused(
                     await tab.send(KeysState, action, KEYS_PAGE)
                     answers.append(tab.var(KeysState, "dialog_error").replace(key_id, "<id>"))
                 assert answers[0] == answers[1] != "", action
-                assert not tab.var(SessionState, "revealed_key")  # no key was issued
+                assert not tab.var(SessionState, "key_showing")  # no key was issued
 
     run_async(run())
     assert keys_of(stack.database_url, alpha) == before

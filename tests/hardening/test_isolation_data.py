@@ -46,6 +46,7 @@ from gateway.db.models import (
 )
 from gateway.db.orgs import create_organization
 from gateway.db.sessions import system_session, tenant_session
+from gateway.db.users import create_user
 from tests.fixtures.db import APP_ROLE, OWNER_ROLE, PostgresServer
 from tests.gateway.conftest import Tenant
 from tests.hardening.isolation_world import World, build_world
@@ -278,10 +279,57 @@ def test_row_level_security_refuses_the_application_role_across_organizations(
         assert ledger.attempt("isolation", refused=unscoped == [0] and nobody == [0]), table
 
 
+def test_row_level_security_keeps_each_organization_and_its_people_from_the_other(
+    engine: Engine, served: Served, ledger: Ledger
+) -> None:
+    """`organizations` and `users`: a tenant scope reads its own organization and its own
+    members, and reaches nothing of the other's, whatever the statement asks for."""
+    for own, other in served.pairs():
+        people = f"%@{other.slug}.test"  # the other organization's members' addresses
+        with tenant_session(engine, own.id) as session:
+            assert column(session, "SELECT id FROM organizations") == [own.id]
+            members = set(column(session, "SELECT user_id FROM org_members"))
+            assert set(column(session, "SELECT id FROM users")) == members != set()
+            found = [
+                column(session, "SELECT count(*) FROM organizations WHERE id = :o", o=other.id),
+                column(session, "SELECT count(*) FROM organizations WHERE slug = :s", s=other.slug),
+                column(session, "SELECT count(*) FROM users WHERE email LIKE :p", p=people),
+            ]
+            changed = [
+                session.execute(
+                    text("UPDATE organizations SET plan = 'enterprise' WHERE id = :o"),
+                    {"o": other.id},
+                ),
+                session.execute(text("DELETE FROM organizations WHERE id = :o"), {"o": other.id}),
+                session.execute(
+                    text("UPDATE users SET password_hash = NULL WHERE email LIKE :p"), {"p": people}
+                ),
+                session.execute(text("DELETE FROM users WHERE email LIKE :p"), {"p": people}),
+            ]
+            for refused in [f == [0] for f in found] + [c.rowcount == 0 for c in changed]:  # type: ignore[attr-defined]
+                assert ledger.attempt("isolation", refused=refused)
+        for create in (
+            lambda session: create_organization(session, name="Smuggled"),
+            lambda session: create_user(session, email="smuggled@example.com"),
+        ):
+            with (
+                pytest.raises(ProgrammingError, match="row-level security"),
+                tenant_session(engine, own.id) as session,
+            ):
+                create(session)
+            ledger.attempt("isolation", refused=True)
+    with engine.connect() as conn:  # no scope at all: neither table shows a row
+        for table in ("organizations", "users"):
+            unscoped = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            assert ledger.attempt("isolation", refused=unscoped == 0), table
+
+
 # What only a table's owner may run: each would let the application step around its policies.
 OWNER_ONLY = (
     "ALTER TABLE request_logs NO FORCE ROW LEVEL SECURITY",
     "ALTER TABLE request_logs DISABLE ROW LEVEL SECURITY",
+    "ALTER TABLE organizations NO FORCE ROW LEVEL SECURITY",
+    "DROP POLICY system_access ON users",
     "DROP POLICY tenant_isolation ON api_keys",
     "CREATE POLICY everything ON api_keys USING (true)",
     "ALTER TABLE api_keys ADD COLUMN leak text",
