@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from benchmarks.bare_proxy import UPSTREAM, upstream_client
+from gateway.budget.factors import FACTORS_KEY
 from gateway.budget.redis_store import budget_key, key_scope_key, org_scope_key
 from gateway.budget.scripts import ADMIT_SCRIPT, SETTLE_SCRIPT
 from gateway.pipelined_redis import PipelinedRedis
@@ -55,7 +56,7 @@ async def chat(request: Request) -> Response:
     admitted = await _wire.run_script(
         _admit,
         _KEYS,
-        (int(time.time() * 1000), tokens, cost, _LIMIT, _LIMIT, -1, -1, -1, -1, 3600),
+        (int(time.time() * 1000), tokens, cost, _LIMIT, _LIMIT, -1, -1, -1, -1, 3600, 0, 0),
     )
     if not admitted[0]:
         return Response(b'{"error":{"code":"rate_limit_exceeded"}}', status_code=429)
@@ -66,13 +67,15 @@ async def chat(request: Request) -> Response:
     actual = int(usage["prompt_tokens"] * _PRICE_IN + usage["completion_tokens"] * _PRICE_OUT)
     request_id = uuid.uuid4().hex
     record = ("request_id", request_id, "tokens", usage["total_tokens"], "cost", actual)
-    settle_args = (admitted[3], tokens, usage["total_tokens"], cost, actual, 0, 3600, *record)
+    total = usage["total_tokens"]
+    # bucket, counted, reserved, actual; cost reserved, actual; no key scope; TTL; no factor
+    settle_args = (admitted[3], tokens, tokens, total, cost, actual, 0, 3600, "", 0, 0, *record)
     return Response(
         answer,
         media_type="application/json",
         headers={"x-request-id": request_id, "x-routerai-cost-usd": f"{actual / 1e6:.6f}"},
         background=BackgroundTask(
-            _wire.run_script, _settle, (*_KEYS, "gw:floor:usage"), settle_args
+            _wire.run_script, _settle, (*_KEYS, FACTORS_KEY, "gw:floor:usage"), settle_args
         ),
     )
 

@@ -46,7 +46,13 @@ from gateway.routing.router import RouteDraft, RoutePlan, Router
 from gateway.routing.selection import Candidate
 from gateway.tenancy.context import TenantContext
 from gateway.tenancy.resolver import TenantResolver
-from gateway.tokens import count_chat_prompt, count_embedding_input, prompt_estimate
+from gateway.tokens import (
+    chat_chars,
+    count_chat_prompt,
+    count_embedding_input,
+    prompt_estimate,
+    text_chars,
+)
 from gateway.usage import UsageRecorder
 
 
@@ -97,7 +103,7 @@ class Pipeline:
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
         tokenizer = self.router.tokenizer_for(ctx.model_requested)
         ctx.prompt_tokens = _readable(count_chat_prompt, ctx.body, tokenizer)
-        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, ctx.body)
+        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, chat_chars(ctx.body))
         await self._route_and_admit(ctx, tenant, ModelKind.CHAT)
 
     async def admit_embeddings(self, ctx: RequestContext) -> None:
@@ -105,7 +111,7 @@ class Pipeline:
         validate_embeddings(ctx.body)
         tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
         ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
-        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, ctx.body["input"])
+        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, text_chars(ctx.body["input"]))
         await self._route_and_admit(ctx, tenant, ModelKind.EMBEDDING)
 
     async def _route_and_admit(

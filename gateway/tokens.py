@@ -132,24 +132,39 @@ CHARS_PER_TOKEN = 4
 _NOT_TEXT = frozenset({"image_url", "input_audio", "file"})
 
 
-def prompt_estimate(counted: int, value: Any) -> int:
+def prompt_estimate(counted: int, chars: int) -> int:
     """The prompt size a reservation starts from: `counted` (this encoding's count of the
-    request), or the text's characters over `CHARS_PER_TOKEN` when that is more.
+    request), or its text's `chars` over `CHARS_PER_TOKEN` when that is more.
 
     Another provider's tokenizer can count text an encoding packs tightly (a run of one
     character, say) many times over; few tokenizers cover more than four characters a token
-    on any text. `value` is the request's messages (or an embeddings input); images, audio
-    and files are counted by `counted` alone."""
-    return max(counted, -(-_text_chars(value) // CHARS_PER_TOKEN))
+    on any text. Images, audio and files are in `counted` alone."""
+    return max(counted, -(-chars // CHARS_PER_TOKEN))
 
 
-def _text_chars(value: Any) -> int:
+def chat_chars(body: Mapping[str, Any]) -> int:
+    """Characters of a chat request's text: messages, tool calls, tool definitions, schema."""
+    total = 0
+    for message in body.get("messages") or ():
+        content = message.get("content")
+        total += len(content) if type(content) is str else text_chars(content)
+        if calls := message.get("tool_calls"):
+            total += text_chars(calls)
+    for extra in ("tools", "functions", "response_format"):
+        if value := body.get(extra):
+            total += text_chars(value)
+    return total
+
+
+def text_chars(value: Any) -> int:
+    """Characters of every string in `value` (nested lists and objects), leaving out images,
+    audio and files."""
     if isinstance(value, str):
         return len(value)
     if isinstance(value, Mapping):
-        return sum(_text_chars(item) for key, item in value.items() if key not in _NOT_TEXT)
+        return sum(text_chars(item) for key, item in value.items() if key not in _NOT_TEXT)
     if isinstance(value, list | tuple):
-        return sum(_text_chars(item) for item in value)
+        return sum(text_chars(item) for item in value)
     return 0
 
 

@@ -11,12 +11,14 @@ from gateway.pricing.catalog import CATALOG
 from gateway.tokens import (
     IMAGE_HIGH_DETAIL_TOKENS,
     IMAGE_LOW_DETAIL_TOKENS,
+    chat_chars,
     count_chat_prompt,
     count_embedding_input,
     count_messages,
     count_text,
     encoding,
     encoding_names,
+    prompt_estimate,
     render_tools,
 )
 
@@ -209,3 +211,29 @@ def test_a_json_schema_adds_to_the_prompt() -> None:
 )
 def test_embedding_input(value: Any, expected: int) -> None:
     assert count_embedding_input(value, "cl100k_base") == expected
+
+
+def test_a_prompt_the_encoding_packs_tightly_is_estimated_by_its_characters() -> None:
+    dots = {"messages": [{"role": "user", "content": "." * 4000}]}
+    counted = count_chat_prompt(dots, "o200k_base")
+    assert counted < 100  # tiktoken packs the dots
+    assert prompt_estimate(counted, chat_chars(dots)) == 1000  # others count a token a 4
+
+
+def test_the_estimate_is_the_count_when_the_count_is_more() -> None:
+    chinese = {"messages": [{"role": "user", "content": "路由器" * 300}]}
+    counted = count_chat_prompt(chinese, "o200k_base")
+    assert prompt_estimate(counted, chat_chars(chinese)) == counted > 900 // 4
+
+
+def test_characters_of_a_chat_leave_out_images_and_count_tools() -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 9000}}
+    body = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "abcd"}, image]},
+            {"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}]},
+        ],
+        "tools": [{"type": "function", "function": {"name": "lookup"}}],
+    }
+    strings = ["text", "abcd", "image_url", "f", "{}", "function", "lookup"]  # not the image
+    assert chat_chars(body) == sum(len(string) for string in strings)
