@@ -66,6 +66,7 @@ class Gateway:
         transport = Transport(
             connect_timeout_s=settings.upstream_connect_timeout_s,
             read_timeout_s=settings.upstream_timeout_s,
+            max_response_bytes=settings.max_upstream_response_bytes,
         )
         registry = build_registry(settings)
         health = HealthStore(redis)

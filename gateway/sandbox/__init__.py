@@ -52,6 +52,10 @@ by commas, e.g. `latency=300,error=500`:
   is cut after N bytes (and before its end) the same way.
 - `malformed`: the body is invalid JSON (cut in half, complete on the wire); in a stream,
   the second frame carries invalid JSON and the rest follows normally.
+- `pad=N`: the answer is at least N bytes longer and means the same: a JSON body gets N
+  spaces after its opening brace; a stream gets lines that carry nothing (SSE comments,
+  NDJSON lines of spaces; at most 8 KiB each) before its last frame, once the whole
+  answer was sent.
 """
 
 from gateway.sandbox.app import create_sandbox_app

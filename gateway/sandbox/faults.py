@@ -1,8 +1,8 @@
 """Fault injection: the fault syntax, and the board of faults armed per provider.
 
 A fault is written as comma-separated items (see the package docstring), for example
-`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed` or
-`latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
+`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed`, `pad=1000000`
+or `latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
 `FaultBoard` holds the faults armed through `/_sandbox/faults`, each for a number of
 requests or until cleared.
 """
@@ -28,6 +28,7 @@ class Fault:
     hang: bool = False
     cut_after: int | None = None
     malformed: bool = False
+    pad_bytes: int = 0
 
     @property
     def latency_s(self) -> float:
@@ -68,6 +69,8 @@ def _apply_item(fault: Fault, item: str) -> Fault:
         return replace(fault, latency_ms=_number(key, value))
     if key == "cut":
         return replace(fault, cut_after=_number(key, value))
+    if key == "pad":
+        return replace(fault, pad_bytes=_number(key, value))
     if key == "error":
         status, at, after = value.partition("@")
         error_after = _number("error=STATUS@", after) if at else None
