@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from gateway.api.validation import validate_chat, validate_embeddings
+from gateway.api.validation import check_embedding_tokens, validate_chat, validate_embeddings
 from gateway.background import BackgroundTasks, Meanwhile
 from gateway.budget.admission import AdmissionStore, admission_for, limits_for
 from gateway.budget.rejection import rejection_error
@@ -100,6 +100,7 @@ class Pipeline:
         validate_embeddings(ctx.body)
         tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
         ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
+        check_embedding_tokens(ctx.prompt_tokens)
         await self._route_and_admit(ctx, tenant, ModelKind.EMBEDDING)
 
     async def _route_and_admit(

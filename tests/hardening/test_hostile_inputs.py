@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gateway.api.app import create_app
+from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
@@ -212,6 +213,33 @@ def test_embedding_inputs_out_of_shape_are_4xx(
     body = {"model": "text-embedding-3-small", "input": "hello", field: value}
     assert_openai_4xx(hostile.post("/v1/embeddings", json=body), 400)
     ledger.add("hostile", inputs=1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["x"] * 30_000,  # 150 kB sent, once answered with 577 MB of vectors
+        ["x"] * 2049,
+        [[1]] * 2049,
+        [[1] * 150_001, [1] * 150_000],  # 300,001 tokens
+    ],
+    ids=["30,000 strings", "2,049 strings", "2,049 token arrays", "300,001 tokens"],
+)
+def test_embedding_inputs_past_openai_s_bounds_are_refused_before_anything_goes_upstream(
+    hostile: httpx.Client, sandbox: SandboxControl, ledger: Ledger, value: list[Any]
+) -> None:
+    body = {"model": "text-embedding-3-small", "input": value}
+    error = assert_openai_4xx(hostile.post("/v1/embeddings", json=body), 400)
+    assert error["param"] == "input"
+    endpoints = sandbox.stats()["endpoints"]
+    assert not any("embed" in name for served in endpoints.values() for name in served)
+    ledger.add("hostile", inputs=1)
+
+
+def test_embedding_inputs_at_openai_s_bounds_are_served(hostile: httpx.Client) -> None:
+    for value in (["token"] * 2048, [[1] * 150_000, [1] * 150_000]):
+        body = {"model": "text-embedding-3-small", "input": value}
+        assert hostile.post("/v1/embeddings", json=body).status_code == 200
 
 
 def test_large_but_legal_requests_are_served(hostile: httpx.Client, ledger: Ledger) -> None:
