@@ -143,6 +143,7 @@ class Gateway:
             if task is not None:
                 task.cancel()
         await self.pipeline.drain()
+        self.pipeline.offload.close()
         if self.pipeline.cache is not None:
             await self.pipeline.cache.drain()
         await self.health.close()

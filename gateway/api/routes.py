@@ -16,7 +16,6 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Scope
 
 from gateway.api.responses import error_response, gateway_headers, json_response
-from gateway.api.validation import parse_json_object
 from gateway.errors import (
     GatewayError,
     NotFound,
@@ -134,7 +133,8 @@ class GatewayRoutes:
         )
 
     async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
-        """Read and parse the body within the size limit; errors become responses."""
+        """Read the body within the size limit (the pipeline parses it once the tenant is
+        known); errors become responses."""
         ctx = _new_context(request, endpoint)
         try:
             media = ctx.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -142,7 +142,7 @@ class GatewayRoutes:
                 raise UnsupportedMediaType(
                     f"Unsupported Content-Type {media!r}: send application/json."
                 )
-            ctx.body = parse_json_object(await self._read_body(request, ctx.headers))
+            ctx.raw_body = await self._read_body(request, ctx.headers)
         except GatewayError as exc:
             return error_response(exc, ctx)
         return ctx

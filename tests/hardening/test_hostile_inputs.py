@@ -242,6 +242,26 @@ def test_embedding_inputs_at_openai_s_bounds_are_served(hostile: httpx.Client) -
         assert hostile.post("/v1/embeddings", json=body).status_code == 200
 
 
+def test_a_large_body_is_checked_as_a_small_one_is(hostile: httpx.Client, ledger: Ledger) -> None:
+    many = [{"role": "user", "content": "hi"}] * 29_999 + [{"role": "robot", "content": "hi"}]
+    response = hostile.post("/v1/chat/completions", json={**CHAT, "messages": many})  # ~900 kB
+    assert assert_openai_4xx(response, 400)["param"] == "messages[29999].role"
+    ledger.add("hostile", inputs=1)
+
+
+def test_a_body_is_read_only_for_a_client_with_a_valid_key(
+    hostile_url: str, ledger: Ledger
+) -> None:
+    for body in (b"{not json", b"[" * 100_000, nested(2000)):
+        response = httpx.post(
+            f"{hostile_url}/v1/chat/completions",
+            content=body,
+            headers={"content-type": "application/json", "authorization": "Bearer gw_x_prod_y"},
+        )
+        assert_openai_4xx(response, 401)
+        ledger.add("hostile", inputs=1)
+
+
 def test_large_but_legal_requests_are_served(hostile: httpx.Client, ledger: Ledger) -> None:
     many = [{"role": "user" if i % 2 == 0 else "assistant", "content": "hi"} for i in range(5000)]
     cases = [
