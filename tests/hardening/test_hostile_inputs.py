@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
+from tests.gateway.processes import gateway_process
 from tests.hardening.ledger import Ledger
 
 MAX_BODY = 1024 * 1024
@@ -260,6 +263,28 @@ def test_a_body_is_read_only_for_a_client_with_a_valid_key(
         )
         assert_openai_4xx(response, 401)
         ledger.add("hostile", inputs=1)
+
+
+def test_a_client_that_leaves_mid_body_is_one_log_line_not_a_traceback(
+    settings_for: Callable[..., Settings], tmp_path: Path, ledger: Ledger
+) -> None:
+    log = tmp_path / "gateway.log"
+    with gateway_process(settings_for(), log=log) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                b'{"model": "gpt-4o-mini", "messages": ['
+            )
+        deadline = time.monotonic() + 20
+        while "went away" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(f"{url}/health").status_code == 200
+    text = log.read_text()
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text
+    assert len([line for line in text.splitlines() if "went away" in line]) == 1, text
+    ledger.add("hostile", inputs=1)
 
 
 def test_large_but_legal_requests_are_served(hostile: httpx.Client, ledger: Ledger) -> None:
