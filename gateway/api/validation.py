@@ -186,16 +186,25 @@ def _check_object(param: str, value: Any) -> None:
         raise InvalidRequest(f"'{param}' must be an object.", param=param)
 
 
+_CONTAINERS = (dict, list)
+
+
 def _too_deep(value: Any) -> bool:
-    """Whether `value` nests more than MAX_DEPTH containers (iterative: no recursion limit)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > MAX_DEPTH:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return False
+    """Whether `value` nests more than MAX_DEPTH containers.
+
+    Level by level, without recursion (no recursion limit) and without an object per
+    container: a wide body (100,000 messages) makes no garbage for the collector to walk.
+    """
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _check_int(
