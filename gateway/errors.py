@@ -11,6 +11,7 @@
     ├── QuotaExceeded                  429     insufficient_quota      insufficient_quota
     ├── ServiceUnavailable             503     server_error            service_unavailable
     └── UpstreamError                  502     upstream_error          upstream_error
+        ├── UpstreamResponseTooLarge   502     upstream_error          upstream_response_too_large
         ├── UpstreamUnavailable        503     upstream_error          upstream_unavailable
         └── UpstreamTimeout            504     upstream_error          upstream_timeout
 
@@ -115,6 +116,13 @@ class UpstreamError(GatewayError):
     status = 502
     type = "upstream_error"
     code = "upstream_error"
+
+
+class UpstreamResponseTooLarge(UpstreamError):
+    """The provider's answer outgrew RouterAI's cap on one upstream response. Not retried on
+    another provider: the size follows from the request, and each attempt is billed."""
+
+    code = "upstream_response_too_large"
 
 
 class UpstreamUnavailable(UpstreamError):

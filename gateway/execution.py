@@ -4,8 +4,12 @@ A candidate is skipped while its breaker is open; an attempt that fails with an
 upstream error (connect error, timeout, 429, 5xx, an unreadable answer) moves on to
 the next candidate, up to `max_attempts` and within the request's total deadline.
 Errors caused by the request itself (a 4xx the provider blames on it) are raised at
-once: another provider would refuse the same request. Streams fall back only until
-the first content reaches the client; after that a break is the relay's to report.
+once: another provider would refuse the same request. So is an answer over RouterAI's
+size cap (`UpstreamResponseTooLarge`): its size follows from the request, so the next
+provider would send as much, and every attempt is billed upstream; nor does it count
+against the provider's breaker or health (it answered, and one tenant's requests must
+not open a breaker for every tenant). Streams fall back only until the first content
+reaches the client; after that a break is the relay's to report.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
-from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from gateway.errors import (
+    GatewayError,
+    UpstreamError,
+    UpstreamResponseTooLarge,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from gateway.providers.base import ProviderAdapter, StreamTranslator
 from gateway.providers.registry import ProviderRegistry
 from gateway.providers.transport import Transport
@@ -116,6 +126,9 @@ class Executor:
             except TimeoutError:
                 last = UpstreamTimeout(f"{candidate.provider} did not answer within {timeout:.1f}s")
                 status = None
+            except UpstreamResponseTooLarge:  # the request's size, not the provider's failure
+                await self._report(candidate, 200, began)
+                raise
             except UpstreamError as exc:
                 last, status = exc, exc.status
             except GatewayError as exc:  # the request's own fault: no other provider would do

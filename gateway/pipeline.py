@@ -13,7 +13,9 @@
                    the usage record, observe metrics
 
 A `RequestContext` flows through the stages; each stage reads and fills plain
-fields of it. Stages raise `GatewayError`s; the API renders them.
+fields of it. Stages raise `GatewayError`s; the API renders them. The body is read once
+the tenant is known, in one piece of work (parse, validate, count the prompt's tokens)
+that runs off the event loop when the body is large (`gateway.offload`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from typing import Any
 
 import orjson
 
-from gateway.api.validation import validate_chat, validate_embeddings
+from gateway.api.validation import (
+    check_embedding_tokens,
+    parse_json_object,
+    validate_chat,
+    validate_embeddings,
+)
 from gateway.background import BackgroundTasks, Meanwhile
 from gateway.budget.admission import AdmissionStore, admission_for, limits_for
 from gateway.budget.factors import PromptFactors
@@ -37,6 +44,7 @@ from gateway.errors import GatewayError, InvalidRequest, UpstreamError
 from gateway.execution import Attempt, Executor, StreamStart
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
+from gateway.offload import Offload
 from gateway.pricing.catalog import Catalog, ModelKind
 from gateway.providers.base import ChatResult, ProviderAdapter, Usage
 from gateway.providers.openai_compat import usage_from
@@ -55,6 +63,9 @@ from gateway.tokens import (
 )
 from gateway.usage import UsageRecorder
 
+# A body as stage 2 reads it: parsed, its prompt's tokens, and the estimate reserved from.
+_Read = tuple[dict[str, Any], int, int]
+
 
 class Pipeline:
     """Runs requests through the stages; owns nothing but references to its parts."""
@@ -70,6 +81,7 @@ class Pipeline:
         catalog: Catalog,
         metrics: Metrics,
         cache: SemanticCache | None = None,
+        offload: Offload | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.resolver = resolver
@@ -79,6 +91,7 @@ class Pipeline:
         self.executor = executor
         self.metrics = metrics
         self.cache = cache
+        self.offload = offload or Offload()
         self.clock = clock
         self._background = BackgroundTasks("finishing a request")
         self.ledger = Ledger(
@@ -98,21 +111,39 @@ class Pipeline:
     async def admit_chat(self, ctx: RequestContext) -> None:
         """Stages 1-3 for a chat completion: tenant, valid body, candidates, admission."""
         tenant = await self.authenticate(ctx)
-        validate_chat(ctx.body)
+        await self._read_body(ctx, self._read_chat)
         ctx.stream = bool(ctx.body.get("stream"))
         ctx.include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
-        tokenizer = self.router.tokenizer_for(ctx.model_requested)
-        ctx.prompt_tokens = _readable(count_chat_prompt, ctx.body, tokenizer)
-        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, chat_chars(ctx.body))
         await self._route_and_admit(ctx, tenant, ModelKind.CHAT)
 
     async def admit_embeddings(self, ctx: RequestContext) -> None:
         tenant = await self.authenticate(ctx)
-        validate_embeddings(ctx.body)
-        tokenizer = self.router.tokenizer_for(ctx.model_requested, ModelKind.EMBEDDING)
-        ctx.prompt_tokens = count_embedding_input(ctx.body["input"], tokenizer)
-        ctx.prompt_estimate = prompt_estimate(ctx.prompt_tokens, text_chars(ctx.body["input"]))
+        await self._read_body(ctx, self._read_embeddings)
         await self._route_and_admit(ctx, tenant, ModelKind.EMBEDDING)
+
+    async def _read_body(self, ctx: RequestContext, read: Callable[[bytes], _Read]) -> None:
+        """Stage 2 in one piece, so a large body is parsed, checked and let go on the same
+        trip off the event loop (bodies waiting between two trips would pile up)."""
+        raw, ctx.raw_body = ctx.raw_body, b""
+        parsed = await self.offload.run(len(raw), read, raw)
+        ctx.body, ctx.prompt_tokens, ctx.prompt_estimate = parsed
+
+    def _read_chat(self, raw: bytes) -> _Read:
+        """The body parsed and checked, and its prompt's tokens and estimate."""
+        body = parse_json_object(raw)
+        validate_chat(body)
+        tokenizer = self.router.tokenizer_for(body["model"])
+        tokens = _readable(count_chat_prompt, body, tokenizer)
+        return body, tokens, prompt_estimate(tokens, chat_chars(body))
+
+    def _read_embeddings(self, raw: bytes) -> _Read:
+        """The body parsed and checked, and its input's tokens (held to their bound)."""
+        body = parse_json_object(raw)
+        validate_embeddings(body)
+        tokenizer = self.router.tokenizer_for(body["model"], ModelKind.EMBEDDING)
+        tokens = count_embedding_input(body["input"], tokenizer)
+        check_embedding_tokens(tokens)
+        return body, tokens, prompt_estimate(tokens, text_chars(body["input"]))
 
     async def _route_and_admit(
         self, ctx: RequestContext, tenant: TenantContext, kind: ModelKind

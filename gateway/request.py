@@ -27,6 +27,7 @@ class RequestContext:
     request_id: str
     endpoint: str
     authorization: str | None
+    raw_body: bytes = b""  # as received; parsed into `body` once the tenant is known
     body: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     created_at: float = field(default_factory=time.time)

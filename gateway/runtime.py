@@ -68,6 +68,7 @@ class Gateway:
         transport = Transport(
             connect_timeout_s=settings.upstream_connect_timeout_s,
             read_timeout_s=settings.upstream_timeout_s,
+            max_response_bytes=settings.max_upstream_response_bytes,
         )
         registry = build_registry(settings)
         health = HealthStore(redis)
@@ -146,6 +147,7 @@ class Gateway:
             if task is not None:
                 task.cancel()
         await self.pipeline.drain()
+        self.pipeline.offload.close()
         if self.pipeline.cache is not None:
             await self.pipeline.cache.drain()
         await self.health.close()

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     upstream_connect_timeout_s: float = Field(
         5.0, alias="ROUTERAI_UPSTREAM_CONNECT_TIMEOUT_S", gt=0
     )
+    # The most one upstream answer may carry (decoded; a stream's lines counted together):
+    # reading stops there, with a 502 `upstream_response_too_large`.
+    max_upstream_response_bytes: int = Field(
+        64 * 1024 * 1024, alias="ROUTERAI_MAX_UPSTREAM_RESPONSE_BYTES", gt=0
+    )
 
     # Gateway behaviour.
     max_body_bytes: int = Field(4 * 1024 * 1024, alias="ROUTERAI_MAX_BODY_BYTES", gt=0)

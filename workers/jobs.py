@@ -164,6 +164,7 @@ async def _benchmark(
     transport = Transport(
         connect_timeout_s=settings.upstream_connect_timeout_s,
         read_timeout_s=settings.upstream_timeout_s,
+        max_response_bytes=settings.max_upstream_response_bytes,
     )
     registry = build_registry(settings)
     executor = Executor(registry, transport, limits=one_call_limits(settings.attempt_timeout_s))

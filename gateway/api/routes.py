@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from functools import partial
 from types import TracebackType
 
@@ -15,20 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
+from gateway.api.body import ClientDisconnect, ClientGone, read_body
 from gateway.api.responses import error_response, gateway_headers, json_response
-from gateway.api.validation import parse_json_object
-from gateway.errors import (
-    GatewayError,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    UnsupportedMediaType,
-)
+from gateway.errors import GatewayError, NotFound, ServiceUnavailable, UnsupportedMediaType
 from gateway.pipeline import Pipeline
 from gateway.providers.base import ChatResult
 from gateway.request import RequestContext
 from gateway.routing.selection import AUTO
 
+log = logging.getLogger(__name__)
 _JSON_TYPES = ("application/json", "")
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -129,7 +125,8 @@ class GatewayRoutes:
         return entries
 
     async def _context(self, request: Request, endpoint: str) -> RequestContext | Response:
-        """Read and parse the body within the size limit; errors become responses."""
+        """Read the body within the size limit (the pipeline parses it once the tenant is
+        known); errors become responses."""
         ctx = _new_context(request, endpoint)
         try:
             media = ctx.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -137,23 +134,20 @@ class GatewayRoutes:
                 raise UnsupportedMediaType(
                     f"Unsupported Content-Type {media!r}: send application/json."
                 )
-            ctx.body = parse_json_object(await self._read_body(request, ctx.headers))
+            ctx.raw_body = await read_body(
+                request, limit=self.max_body_bytes, declared=ctx.headers.get("content-length")
+            )
         except GatewayError as exc:
             return error_response(exc, ctx)
+        except ClientDisconnect:
+            log.warning(
+                "%s %s: the client went away before sending its whole body (%s)",
+                request.method,
+                request.url.path,
+                ctx.request_id,
+            )
+            return ClientGone()
         return ctx
-
-    async def _read_body(self, request: Request, headers: Mapping[str, str]) -> bytes:
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _too_large(self.max_body_bytes)
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _too_large(self.max_body_bytes)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _failed(self, ctx: RequestContext, exc: GatewayError) -> Response:
         response = error_response(exc, ctx)
@@ -217,7 +211,3 @@ def _header_map(scope: Scope) -> dict[str, str]:
     of a repeated header), at a dict's price (its lookups scan the list, and a miss raises)."""
     raw = list(scope["headers"])
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request body exceeds the limit of {limit:,} bytes.")

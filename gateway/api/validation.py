@@ -15,6 +15,11 @@ from gateway.errors import InvalidRequest
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 MAX_DEPTH = 64
 """How deeply a body may nest (OpenAI's own bodies nest about ten levels)."""
+MAX_EMBEDDING_INPUTS = 2048
+"""Items in one embeddings `input` (strings or token arrays), as OpenAI allows. Each is
+answered with a vector of up to 3,072 floats, so this bounds the answer too."""
+MAX_EMBEDDING_TOKENS = 300_000
+"""Tokens across all of one embeddings request's inputs, as OpenAI allows."""
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -68,6 +73,13 @@ def validate_embeddings(body: dict[str, Any]) -> None:
     value = body.get("input")
     if value is None:
         raise InvalidRequest("Missing required parameter: 'input'.", param="input")
+    items = _embedding_items(value)
+    if items > MAX_EMBEDDING_INPUTS:
+        raise InvalidRequest(
+            f"'input' holds {items:,} items; at most {MAX_EMBEDDING_INPUTS:,} are allowed "
+            "in one request.",
+            param="input",
+        )
     if not _valid_embedding_input(value):
         raise InvalidRequest(
             "'input' must be a non-empty string, an array of strings, or an array of token arrays.",
@@ -78,6 +90,17 @@ def validate_embeddings(body: dict[str, Any]) -> None:
             "'encoding_format' must be 'float' or 'base64'.", param="encoding_format"
         )
     _check_int(body, "dimensions", minimum=1)
+
+
+def check_embedding_tokens(tokens: int) -> None:
+    """Refuse an embeddings `input` of more tokens, all items together, than one request
+    may carry (`tokens` as counted for admission)."""
+    if tokens > MAX_EMBEDDING_TOKENS:
+        raise InvalidRequest(
+            f"'input' holds {tokens:,} tokens across its items; at most "
+            f"{MAX_EMBEDDING_TOKENS:,} are allowed in one request.",
+            param="input",
+        )
 
 
 def requested_output_tokens(body: dict[str, Any]) -> int | None:
@@ -163,16 +186,25 @@ def _check_object(param: str, value: Any) -> None:
         raise InvalidRequest(f"'{param}' must be an object.", param=param)
 
 
+_CONTAINERS = (dict, list)
+
+
 def _too_deep(value: Any) -> bool:
-    """Whether `value` nests more than MAX_DEPTH containers (iterative: no recursion limit)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > MAX_DEPTH:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return False
+    """Whether `value` nests more than MAX_DEPTH containers.
+
+    Level by level, without recursion (no recursion limit) and without an object per
+    container: a wide body (100,000 messages) makes no garbage for the collector to walk.
+    """
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _check_int(
@@ -211,6 +243,14 @@ def _check_type(
     if value is not None and not isinstance(value, kind):
         param = param or name
         raise InvalidRequest(f"'{param}' must be {description}.", param=param)
+
+
+def _embedding_items(value: Any) -> int:
+    """How many inputs `value` holds: one for a string or a single token array (an array
+    starting with an integer), else the array's length (checked before its items are)."""
+    if isinstance(value, list) and value and not isinstance(value[0], int):
+        return len(value)
+    return 1
 
 
 def _valid_embedding_input(value: Any) -> bool:

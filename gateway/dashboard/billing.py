@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -48,6 +47,10 @@ from gateway.tenancy.resolver import invalidate
 MICRO = 1_000_000
 MIN_ELAPSED = timedelta(hours=1)  # a projection from a few minutes of usage means nothing
 MAX_THRESHOLDS = 6
+# The largest budgets a form may set: a quadrillion tokens, and a billion dollars less a
+# cent. Both stay below 2**53, which the admission scripts' Lua numbers hold exactly.
+MAX_TOKEN_BUDGET = 10**15
+MAX_USD_BUDGET = 10**9 * MICRO - 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ class BudgetSettings:
     def parse(
         cls, *, token_budget: str, usd_budget: str, thresholds: str, webhook_url: str
     ) -> BudgetSettings:
-        """Validate a form's text fields (empty means none); ValueError says what is wrong."""
+        """Validate a form's text fields (empty means none); ValueError says what is wrong,
+        whatever the text (too long, too large, other scripts' digits, exponents)."""
         return cls(
             _parse_tokens(token_budget),
             _parse_usd(usd_budget),
@@ -308,39 +312,60 @@ def _parse_tokens(text: str) -> int | None:
     clean = text.strip().replace(",", "").replace("_", "")
     if not clean:
         return None
-    if not clean.isdigit() or int(clean) <= 0:
-        raise ValueError("the token budget must be a whole number of tokens above zero")
+    if not _ascii_digits(clean):
+        raise ValueError("the token budget must be a whole number of tokens, e.g. 5000000")
+    if _too_long(clean) or int(clean) > MAX_TOKEN_BUDGET:
+        raise ValueError(f"the token budget can be at most {MAX_TOKEN_BUDGET:,} tokens")
+    if int(clean) == 0:
+        raise ValueError("the token budget must be above zero")
     return int(clean)
 
 
 def _parse_usd(text: str) -> int | None:
-    clean = text.strip().lstrip("$").replace(",", "")
+    clean = text.strip().lstrip("$").strip().replace(",", "")
     if not clean:
         return None
-    try:
-        dollars = Decimal(clean)
-    except InvalidOperation:
-        raise ValueError("the USD budget must be an amount in dollars, e.g. 250 or 99.50") from None
-    if not dollars.is_finite() or dollars <= 0 or dollars != dollars.quantize(Decimal("0.01")):
-        raise ValueError("the USD budget must be above zero, in dollars and cents")
-    if dollars >= 10**9:
-        raise ValueError("the USD budget is too large")
-    return int(dollars * MICRO)
+    dollars, _, cents = clean.partition(".")
+    if not (dollars or cents) or not (
+        _ascii_digits(dollars or "0") and _ascii_digits(cents or "0")
+    ):
+        raise ValueError("the USD budget must be an amount in dollars, e.g. 250 or 99.50")
+    cents = cents.rstrip("0")
+    if len(cents) > 2:
+        raise ValueError("the USD budget must be in dollars and cents")
+    if _too_long(dollars) or int(dollars or "0") * MICRO > MAX_USD_BUDGET:
+        raise ValueError(f"the USD budget can be at most ${MAX_USD_BUDGET / MICRO:,.2f}")
+    amount = int(dollars or "0") * MICRO + int(cents.ljust(2, "0")) * (MICRO // 100)
+    if amount == 0:
+        raise ValueError("the USD budget must be above zero")
+    return amount
 
 
 def _parse_thresholds(text: str) -> tuple[int, ...] | None:
-    parts = [part.strip().rstrip("%") for part in text.replace(";", ",").split(",")]
+    parts = [part.strip().rstrip("%").strip() for part in text.replace(";", ",").split(",")]
     parts = [part for part in parts if part]
     if not parts:
         return None
-    if not all(part.isdigit() for part in parts):
+    if not all(_ascii_digits(part) for part in parts):
         raise ValueError("alert thresholds are whole percentages, e.g. 50, 80, 100")
+    if any(_too_long(part) for part in parts):
+        raise ValueError("alert thresholds are percentages from 1 to 100")
     values = tuple(sorted({int(part) for part in parts}))
     if values[0] < 1 or values[-1] > 100:
         raise ValueError("alert thresholds are percentages from 1 to 100")
     if len(values) > MAX_THRESHOLDS:
         raise ValueError(f"at most {MAX_THRESHOLDS} alert thresholds")
     return values
+
+
+def _ascii_digits(text: str) -> bool:
+    """Only 0-9 (`str.isdigit` also takes other scripts' digits and superscripts)."""
+    return text.isascii() and text.isdigit()
+
+
+def _too_long(digits: str) -> bool:
+    """More significant digits than any budget has: refused before `int` reads them."""
+    return len(digits.lstrip("0")) > 16
 
 
 __all__ = [

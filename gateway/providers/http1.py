@@ -17,6 +17,9 @@ the whole answer, skipping informational ones (1xx). What can go wrong:
   connection that the server closed before any byte of the answer came back is retried
   once on a new connection (a server drops idle connections when it likes, and that one
   never saw the request);
+- the answer's body grows past `max_body_bytes` (as received, and again once decoded, so a
+  small gzip bomb cannot inflate past it either): `UpstreamTooLarge`. Reading stops there,
+  what was read is dropped and the connection is closed;
 - the caller is cancelled: the connection is closed, never reused half-read.
 
 Header names and values with a carriage return or line feed are refused before anything
@@ -35,6 +38,8 @@ from urllib.parse import urlsplit
 import httptools
 
 MAX_IDLE_PER_ORIGIN = 100
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The default cap on one answer's body (the gateway passes its own setting)."""
 KEEPALIVE_S = 15.0
 """An idle connection older than this is closed, not reused: a peer or a middlebox may have
 dropped it without a word, and a request written into it would wait out the read timeout."""
@@ -50,6 +55,14 @@ class UpstreamDisconnected(ConnectionError):
     """The connection broke, or the answer could not be read."""
 
 
+class UpstreamTooLarge(Exception):
+    """The answer's body is larger than the client accepts; it was not read to its end."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit:,} bytes")
+        self.limit = limit
+
+
 class Http1Client:
     """Kept-alive HTTP/1.1 connections per origin; one instance per process."""
 
@@ -60,10 +73,13 @@ class Http1Client:
         read_timeout_s: float,
         tls: ssl.SSLContext | None = None,
         keepalive_s: float = KEEPALIVE_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        """`tls` verifies https origins (default: the system's certificate authorities)."""
+        """`tls` verifies https origins (default: the system's certificate authorities);
+        an answer whose body exceeds `max_body_bytes` raises `UpstreamTooLarge`."""
         self._connect_timeout = connect_timeout_s
         self._read_timeout = read_timeout_s
+        self._max_body = max_body_bytes
         self._keepalive = keepalive_s
         self._idle: dict[Origin, list[_Connection]] = {}
         self._targets: dict[str, tuple[Origin, bytes, bytes]] = {}
@@ -79,12 +95,12 @@ class Http1Client:
         if connection is None:
             connection, reused = await self._connect(origin), False
         try:
-            reply = await connection.exchange(message, self._read_timeout)
+            reply = await connection.exchange(message, self._read_timeout, self._max_body)
         except _ClosedBeforeAnswer:
             if not reused:
                 raise UpstreamDisconnected("the upstream closed the connection") from None
             connection = await self._connect(origin)
-            reply = await connection.exchange(message, self._read_timeout)
+            reply = await connection.exchange(message, self._read_timeout, self._max_body)
         if connection.reusable:
             self._release(origin, connection)
         return reply
@@ -168,6 +184,8 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._answer: asyncio.Future[tuple[int, bytes]] | None = None
         self._chunks: list[bytes] = []
+        self._limit = 0
+        self._room = 0  # bytes the body may still grow by
         self._encoding = b""
         self._received = False
         self._last_data = 0.0
@@ -187,10 +205,13 @@ class _Connection(asyncio.Protocol):
             and not transport.is_closing()
         )
 
-    async def exchange(self, message: bytes, read_timeout: float) -> tuple[int, bytes]:
+    async def exchange(
+        self, message: bytes, read_timeout: float, max_body: int
+    ) -> tuple[int, bytes]:
         assert self._transport is not None and self._answer is None
         answer = self._answer = self.loop.create_future()
         self._chunks, self._encoding, self._received = [], b"", False
+        self._limit = self._room = max_body
         self._last_data = self.loop.time()
         self._arm(self._last_data + read_timeout, read_timeout)
         self._transport.write(message)
@@ -255,6 +276,12 @@ class _Connection(asyncio.Protocol):
             self._encoding = value.strip().lower()
 
     def on_body(self, body: bytes) -> None:
+        self._room -= len(body)
+        if self._room < 0:
+            self._chunks = []  # dropped now, not when the caller gets round to it
+            self._fail(UpstreamTooLarge(self._limit))
+            self.close()
+            return
         self._chunks.append(body)
 
     def on_message_complete(self) -> None:
@@ -267,7 +294,10 @@ class _Connection(asyncio.Protocol):
             return
         self.keep_alive = self._parser.should_keep_alive()
         try:
-            body = _decoded(body, self._encoding)
+            body = _decoded(body, self._encoding, self._limit)
+        except UpstreamTooLarge as exc:
+            answer.set_exception(exc)
+            return
         except (zlib.error, ValueError) as exc:
             answer.set_exception(UpstreamDisconnected(f"unreadable answer body: {exc}"))
             return
@@ -292,9 +322,15 @@ def _message(
     return b"".join(lines)
 
 
-def _decoded(body: bytes, encoding: bytes) -> bytes:
+def _decoded(body: bytes, encoding: bytes, limit: int) -> bytes:
     if encoding in (b"", b"identity"):
         return body
     if encoding in (b"gzip", b"x-gzip", b"deflate"):
-        return zlib.decompress(body, wbits=47)  # gzip or zlib, told apart by their header
+        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib, told apart by their header
+        decoded = inflater.decompress(body, limit + 1)  # never more than one byte too many
+        if len(decoded) > limit:
+            raise UpstreamTooLarge(limit)
+        if not inflater.eof:
+            raise ValueError("incomplete or truncated stream")
+        return decoded
     raise ValueError(f"unsupported content-encoding {encoding.decode('latin-1')!r}")

@@ -10,8 +10,10 @@ they hand an `UpstreamRequest` here and get bytes or lines back.
 Failures are mapped once, here, into the gateway's error tree:
 connect errors → UpstreamUnavailable (503), timeouts → UpstreamTimeout (504),
 upstream 429 → UpstreamUnavailable, upstream 5xx / credential refusals →
-UpstreamError (502), and upstream 4xx caused by the request → InvalidRequest
-carrying the upstream's own message.
+UpstreamError (502), upstream 4xx caused by the request → InvalidRequest
+carrying the upstream's own message, and an answer larger than `max_response_bytes`
+(a stream's lines counted together) → UpstreamResponseTooLarge (502), raised as the byte
+past the cap arrives, so no more than that is ever held.
 """
 
 from __future__ import annotations
@@ -21,28 +23,48 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import orjson
+from aiohttp.http_exceptions import LineTooLong
 
 from gateway.errors import (
     GatewayError,
     InvalidRequest,
     NotFound,
     UpstreamError,
+    UpstreamResponseTooLarge,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from gateway.providers.base import UpstreamRequest
-from gateway.providers.http1 import Http1Client, UpstreamConnectError, UpstreamDisconnected
+from gateway.providers.http1 import (
+    MAX_BODY_BYTES,
+    Http1Client,
+    UpstreamConnectError,
+    UpstreamDisconnected,
+    UpstreamTooLarge,
+)
+
+ERROR_BODY_BYTES = 64 * 1024
+"""How much of a failed stream request's answer is read for its reason."""
 
 
 class Transport:
     """Sends requests upstream: one `Http1Client` and one aiohttp session (for streams)."""
 
-    def __init__(self, *, connect_timeout_s: float, read_timeout_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        max_response_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=connect_timeout_s, sock_read=read_timeout_s
         )
+        self._max_response = max_response_bytes
         self._client = Http1Client(
-            connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            max_body_bytes=max_response_bytes,
         )
         self._session: aiohttp.ClientSession | None = None
 
@@ -73,6 +95,8 @@ class Transport:
             )
         except (TimeoutError, UpstreamConnectError, UpstreamDisconnected, ValueError) as exc:
             raise _connection_error(request.provider, exc) from None
+        except UpstreamTooLarge as exc:
+            raise response_too_large(request.provider, exc.limit) from None
         if status >= 300:
             raise upstream_status_error(request.provider, status, body)
         return body
@@ -92,20 +116,30 @@ class Transport:
 
         Errors before the first line raise the mapped GatewayError; a break after
         it raises UpstreamError from the iteration, which the caller turns into an
-        explicit error event for the client.
+        explicit error event for the client. So does a stream whose lines add up to more
+        than `max_response_bytes`, or one line longer than aiohttp reads (512 KiB): it is
+        not read further.
         """
+        room = self._max_response
         try:
             async with self.session.post(
                 request.url, data=request.body, headers=request.headers
             ) as response:
                 if response.status >= 300:
-                    raise upstream_status_error(
-                        request.provider, response.status, await response.read()
-                    )
+                    reason = await _head_of(response.content, ERROR_BODY_BYTES)
+                    raise upstream_status_error(request.provider, response.status, reason)
                 async for line in response.content:
+                    room -= len(line)
+                    if room < 0:
+                        raise response_too_large(request.provider, self._max_response)
                     yield line.rstrip(b"\r\n")
         except GatewayError:
             raise
+        except LineTooLong as exc:
+            raise UpstreamResponseTooLarge(
+                f"{request.provider} sent a line longer than RouterAI reads in a stream "
+                f"({exc.args[1]} bytes)"
+            ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _connection_error(request.provider, exc) from None
 
@@ -134,6 +168,25 @@ def upstream_status_error(provider: str, status: int, body: bytes) -> GatewayErr
     if status == 504:
         return UpstreamTimeout(f"{provider} timed out: {reason}")
     return UpstreamError(f"{provider} failed: {reason}")
+
+
+async def _head_of(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """At most the first `limit` bytes of a body (an error's reason is near its start)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = await content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def response_too_large(provider: str, limit: int) -> UpstreamResponseTooLarge:
+    return UpstreamResponseTooLarge(
+        f"{provider}'s answer is larger than RouterAI accepts from a provider "
+        f"({limit:,} bytes); it was not read to its end"
+    )
 
 
 def _upstream_message(body: bytes) -> str | None:

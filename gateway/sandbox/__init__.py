@@ -55,6 +55,10 @@ by commas, e.g. `latency=300,error=500`:
 - `overcount=X`: a chat's prompt counts X times (a decimal, 0.1 to 100) what the sandbox
   would count, in its usage report: a provider whose tokenizer counts differently from
   RouterAI's estimate.
+- `pad=N`: the answer is at least N bytes longer and means the same: a JSON body gets N
+  spaces after its opening brace; a stream gets lines that carry nothing (SSE comments,
+  NDJSON lines of spaces; at most 8 KiB each) before its last frame, once the whole
+  answer was sent.
 """
 
 from gateway.sandbox.app import create_sandbox_app

@@ -21,10 +21,10 @@ from gateway.pricing.catalog import PROVIDERS
 from gateway.sandbox.config import ProviderLatency, SandboxConfig
 from gateway.sandbox.errors import Dialect, SandboxError
 from gateway.sandbox.faults import Fault, FaultBoard, FaultSyntaxError, parse_fault
-from gateway.sandbox.framing import corrupt_body, corrupt_stream
+from gateway.sandbox.framing import corrupt_body, corrupt_stream, pad_body, pad_stream
 from gateway.sandbox.models import ModelDirectory
 from gateway.sandbox.stats import Stats
-from gateway.sandbox.wire import JSON_TYPE, SSE_TYPE, Timing, WireResponse
+from gateway.sandbox.wire import JSON_TYPE, NDJSON_TYPE, SSE_TYPE, Timing, WireResponse
 
 FAULT_HEADER = "x-sandbox-fault"
 Authenticator = Callable[[Headers], None]
@@ -89,15 +89,20 @@ class Call:
             )
         if fault.malformed:
             body = corrupt_body(body)
+        if fault.pad_bytes:
+            body = pad_body(body, fault.pad_bytes)
         return WireResponse(
             [body], headers=self.response_headers(), timing=timing, cut_after=fault.cut_after
         )
 
     def stream_reply(self, frames: list[bytes], content_type: bytes = SSE_TYPE) -> WireResponse:
-        """A streamed answer with the request's fault applied: corrupted, failing or cut."""
+        """A streamed answer with the request's fault applied: corrupted, padded, failing
+        or cut."""
         fault = self.fault
         if fault.malformed:
             frames = corrupt_stream(frames)
+        if fault.pad_bytes:
+            frames = pad_stream(frames, fault.pad_bytes, ndjson=content_type == NDJSON_TYPE)
         if fault.error_status is not None and fault.error_after is not None:
             kept = frames[: min(fault.error_after, len(frames) - 1)]
             frames = [*kept, self.dialect.frame(SandboxError(fault.error_status))]

@@ -1,8 +1,8 @@
 """Fault injection: the fault syntax, and the board of faults armed per provider.
 
 A fault is written as comma-separated items (see the package docstring), for example
-`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed`, `overcount=1.5`
-or `latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
+`latency=200`, `error=503`, `error=529@3`, `hang`, `cut=5`, `malformed`, `overcount=1.5`,
+`pad=1000000` or `latency=100,error=500`. `parse_fault` turns that text into a `Fault`; the
 `FaultBoard` holds the faults armed through `/_sandbox/faults`, each for a number of
 requests or until cleared.
 """
@@ -30,6 +30,7 @@ class Fault:
     cut_after: int | None = None
     malformed: bool = False
     overcount: float = 1.0
+    pad_bytes: int = 0
 
     def prompt(self, tokens: int) -> int:
         """The prompt tokens a usage report gives for `tokens` (`overcount` times them)."""
@@ -86,6 +87,8 @@ def _apply_item(fault: Fault, item: str) -> Fault:
         return replace(fault, cut_after=_number(key, value))
     if key == "overcount":
         return replace(fault, overcount=_factor(value))
+    if key == "pad":
+        return replace(fault, pad_bytes=_number(key, value))
     if key == "error":
         status, at, after = value.partition("@")
         error_after = _number("error=STATUS@", after) if at else None

@@ -1,4 +1,5 @@
-"""Byte framing of streamed answers: SSE events and NDJSON lines, and how to corrupt them."""
+"""Byte framing of streamed answers: SSE events and NDJSON lines, and how to corrupt or pad
+them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import orjson
 
 SSE_DONE = b"data: [DONE]\n\n"
 _DATA = b"data: "
+PAD_LINE_BYTES = 8 * 1024
+"""The longest line of padding in a stream (a client's line reader has a limit of its own)."""
 
 
 def sse(payload: Any) -> bytes:
@@ -45,3 +48,20 @@ def corrupt_stream(chunks: list[bytes]) -> list[bytes]:
 def corrupt_body(body: bytes) -> bytes:
     """A JSON body cut in half: complete on the wire, invalid as JSON."""
     return body[: max(1, len(body) // 2)]
+
+
+def pad_body(body: bytes, size: int) -> bytes:
+    """The same JSON document `size` bytes longer: spaces after its opening brace."""
+    start = body.find(b"{") + 1
+    return body[:start] + b" " * size + body[start:]
+
+
+def pad_stream(chunks: list[bytes], size: int, *, ndjson: bool) -> list[bytes]:
+    """The stream with at least `size` bytes of lines that carry nothing (SSE comments, or
+    NDJSON lines of spaces) before its last frame, so the whole answer has been sent first."""
+    pads = []
+    while size > 0:
+        piece = max(min(size, PAD_LINE_BYTES), 3)
+        pads.append(b" " * (piece - 1) + b"\n" if ndjson else b":" + b" " * (piece - 3) + b"\n\n")
+        size -= piece
+    return [*chunks[:-1], *pads, *chunks[-1:]]

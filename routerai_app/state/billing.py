@@ -245,7 +245,8 @@ class BillingState(SessionState):
         else:
             self._show_budgets(saved)
             yield rx.toast.success("Budgets saved. They apply from the next request.")
-        self.busy = ""
+        finally:  # whatever happened, the form can be sent again
+            self.busy = ""
 
     async def _start(self, action: str) -> Actor | None:
         access = await self._access()

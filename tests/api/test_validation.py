@@ -9,6 +9,9 @@ import pytest
 
 from gateway.api.validation import (
     MAX_DEPTH,
+    MAX_EMBEDDING_INPUTS,
+    MAX_EMBEDDING_TOKENS,
+    check_embedding_tokens,
     parse_json_object,
     requested_output_tokens,
     validate_chat,
@@ -98,6 +101,35 @@ def test_every_embedding_input_form_passes(value: Any) -> None:
     validate_embeddings({"model": "e", "input": value})
 
 
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        (["x"] * MAX_EMBEDDING_INPUTS, True),
+        (["x"] * (MAX_EMBEDDING_INPUTS + 1), False),
+        ([[1]] * MAX_EMBEDDING_INPUTS, True),
+        ([[1]] * (MAX_EMBEDDING_INPUTS + 1), False),
+        (["x"] * 100_000, False),
+        ([1] * 100_000, True),  # one input of 100,000 tokens: its tokens are bounded apart
+    ],
+    ids=["2048 strings", "2049 strings", "2048 arrays", "2049 arrays", "100k strings", "1 array"],
+)
+def test_an_embeddings_input_holds_at_most_2048_items(value: list[Any], allowed: bool) -> None:
+    body = {"model": "e", "input": value}
+    if allowed:
+        validate_embeddings(body)
+        return
+    with pytest.raises(InvalidRequest) as caught:
+        validate_embeddings(body)
+    assert caught.value.param == "input" and f"{len(value):,} items" in caught.value.message
+
+
+def test_an_embeddings_input_holds_at_most_300_000_tokens() -> None:
+    check_embedding_tokens(MAX_EMBEDDING_TOKENS)
+    with pytest.raises(InvalidRequest) as caught:
+        check_embedding_tokens(MAX_EMBEDDING_TOKENS + 1)
+    assert caught.value.param == "input" and "300,001 tokens" in caught.value.message
+
+
 @pytest.mark.parametrize("raw", [b"", b"nope", b"[]", b"1", b'"s"', b"\xff"])
 def test_only_a_json_object_parses(raw: bytes) -> None:
     with pytest.raises(InvalidRequest):
@@ -118,7 +150,8 @@ def nested(levels: int) -> bytes:
 
 
 def test_bodies_nested_too_deeply_are_refused() -> None:
-    assert parse_json_object(nested(MAX_DEPTH - 2))["model"] == "gpt-4o-mini"
+    for levels in (MAX_DEPTH - 2, MAX_DEPTH - 1):  # the body itself is the first level
+        assert parse_json_object(nested(levels))["model"] == "gpt-4o-mini"
     for levels in (MAX_DEPTH, 300, 1000):
         with pytest.raises(InvalidRequest, match="nests more than"):
             parse_json_object(nested(levels))

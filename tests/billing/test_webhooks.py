@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +20,7 @@ from sqlmodel import select
 
 from gateway.billing.accounts import enforce_grace_periods, forget_tenants
 from gateway.billing.checkout import BillingUrls, start_checkout
+from gateway.billing.endpoint import MAX_EVENT_BYTES
 from gateway.billing.plans import PlanName
 from gateway.billing.subscriptions import GRACE_PERIOD
 from gateway.db.enums import PlanStatus
@@ -224,6 +226,47 @@ def test_forged_events_are_refused_and_change_nothing(
     assert stored_events(engine) == 0
     assert subscription_get_count(fake_stripe) == reads  # not even read
     assert fake_stripe.deliver(completed).status_code == 200  # the genuine one still works
+
+
+def status_of(sock: socket.socket) -> int:
+    """The status of the answer on `sock`, read as soon as it arrives."""
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return int(received.split(b" ", 2)[1]) if received else 0
+
+
+def test_a_body_over_the_cap_is_refused_before_it_is_read_whole_or_checked(
+    engine: Engine,
+    tenant: Tenant,
+    fake_stripe: FakeStripe,
+    synced_stripe: stripe.StripeClient,
+    webhook_url: str,
+) -> None:
+    host, port = webhook_url.removeprefix("http://").split("/")[0].split(":")
+    head = b"POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + b"Content-Length: %d\r\n\r\n" % (200 * 1024 * 1024))
+        assert status_of(sock) == 413  # answered with none of the 200 MiB sent
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (64 * 1024, b"x" * 64 * 1024)
+        for _ in range(MAX_EVENT_BYTES // (64 * 1024) + 2):  # past the cap, and no end sent
+            sock.sendall(chunk)
+        assert status_of(sock) == 413
+
+    _, completed = checkout_events(engine, synced_stripe, fake_stripe, tenant.org, "growth")
+    completed["data"]["object"]["metadata"]["padding"] = "x" * MAX_EVENT_BYTES
+    payload, header = fake_stripe.signed(completed)  # genuinely signed, but too large
+    response = httpx.post(
+        webhook_url, content=payload, headers={"stripe-signature": header}, timeout=30
+    )
+    assert response.status_code == 413
+    assert "1,048,576 bytes" in response.json()["error"]["message"]
+    assert stored_events(engine) == 0 and reload(engine, tenant.org).plan is PlanName.FREE
 
 
 # -- exactly once, in any order ---------------------------------------------------------------

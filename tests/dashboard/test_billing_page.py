@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -161,6 +162,51 @@ def test_budget_form_parsing() -> None:
             BudgetSettings.parse(**form)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("usd_budget", "1e308", "an amount in dollars"),
+        ("usd_budget", "1E3", "an amount in dollars"),
+        ("usd_budget", "NaN", "an amount in dollars"),
+        ("usd_budget", "Infinity", "an amount in dollars"),
+        ("usd_budget", "\u0663", "an amount in dollars"),  # an Arabic-Indic three
+        ("usd_budget", "9" * 40, "at most $999,999,999.99"),
+        ("usd_budget", "9" * 5000, "at most $999,999,999.99"),
+        ("usd_budget", "1000000000", "at most $999,999,999.99"),
+        ("usd_budget", ".", "an amount in dollars"),
+        ("token_budget", "99999999999999999999999", "at most 1,000,000,000,000,000 tokens"),
+        ("token_budget", "9" * 5000, "at most 1,000,000,000,000,000 tokens"),
+        ("token_budget", "\u00b2", "a whole number of tokens"),  # a superscript two
+        ("token_budget", "1e9", "a whole number of tokens"),
+        ("thresholds", "50, \u00b2", "whole percentages"),
+        ("thresholds", "9" * 5000, "from 1 to 100"),
+    ],
+)
+def test_budgets_too_large_or_malformed_get_a_message_not_an_exception(
+    field: str, value: str, message: str
+) -> None:
+    form = {"token_budget": "", "usd_budget": "", "thresholds": "", "webhook_url": ""}
+    form[field] = value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        BudgetSettings.parse(**form)
+
+
+LARGEST = {
+    "token_budget": "1,000,000,000,000,000",
+    "usd_budget": "$999,999,999.99",
+    "thresholds": "100",
+    "webhook_url": "",
+}
+
+
+def test_budgets_at_their_largest_are_accepted() -> None:
+    largest = BudgetSettings.parse(**LARGEST)
+    assert largest == BudgetSettings(10**15, 999_999_999_990_000, (100,), None)
+    assert BudgetSettings.parse(
+        token_budget="", usd_budget="49.500", thresholds="", webhook_url=""
+    ) == BudgetSettings(None, 49_500_000, None, None)
+
+
 # -- alerts at the organization's thresholds ------------------------------------------------
 
 
@@ -273,6 +319,24 @@ async def test_budgets_reach_the_gateway_on_the_next_request(
     assert stored.notification_webhook_url == "https://hooks.example.com/routerai"
     view = await billing.overview(admin, now=NOW)
     assert view.budgets == budgets and view.budgets.effective_thresholds == (40, 90)
+
+
+async def test_the_largest_budgets_a_form_accepts_are_stored_and_enforced(
+    billing: BillingService,
+    actor: Callable[..., Actor],
+    engine: Engine,
+    async_redis: aioredis.Redis,
+    make_org: MakeOrg,
+) -> None:
+    org = make_org("Acme")
+    admin = actor(org, MemberRole.ADMIN)
+    key = (
+        await KeyManager(engine, async_redis).create(admin, name="K", environment="prod")
+    ).api_key
+    await billing.update_budgets(admin, BudgetSettings.parse(**LARGEST))
+    tenants = TenantResolver(async_redis, DatabaseTenantLoader(engine), local_ttl_s=0)
+    context = await tenants.resolve(f"Bearer {key}")
+    assert (context.budget_tokens, context.budget_usd_micro) == (10**15, 999_999_999_990_000)
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,11 @@ def test_an_owner_upgrades_through_checkout_and_sees_the_new_plan(
     expect(page.locator("#upgrade-scale")).to_be_visible()
     screenshot(page, screenshots_dir, "billing-upgraded-desktop")
 
+    page.get_by_label("Monthly USD budget").fill("1e308")  # once an exception, stuck busy
+    page.locator("#save-budgets").click()
+    expect(page.locator("#budget-error")).to_contain_text("an amount in dollars")
+    expect(page.locator("#save-budgets")).to_be_enabled()
+    page.get_by_label("Monthly USD budget").fill("")
     page.get_by_label("Monthly token budget").fill("5000")
     page.get_by_label("Alert thresholds (%)").fill("90, 40")
     page.get_by_label("Notification webhook").fill("http://127.0.0.1:6379/")

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -28,7 +29,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def gateway_process(settings: Settings) -> Iterator[str]:
+def gateway_process(settings: Settings, *, log: Path | None = None) -> Iterator[str]:
+    """A gateway process (uvicorn, log level warning); its output goes to `log` if given."""
     port = free_port()
     command = [
         sys.executable,
@@ -43,7 +45,13 @@ def gateway_process(settings: Settings) -> Iterator[str]:
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, env=settings_env(settings))
+    output = log.open("wb") if log is not None else None
+    process = subprocess.Popen(
+        command,
+        env=settings_env(settings),
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -60,6 +68,8 @@ def gateway_process(settings: Settings) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+        if output is not None:
+            output.close()
 
 
 @contextmanager

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway.api.app import create_app
+from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
+from tests.gateway.processes import gateway_process
 from tests.hardening.ledger import Ledger
 
 MAX_BODY = 1024 * 1024
@@ -211,6 +215,75 @@ def test_embedding_inputs_out_of_shape_are_4xx(
 ) -> None:
     body = {"model": "text-embedding-3-small", "input": "hello", field: value}
     assert_openai_4xx(hostile.post("/v1/embeddings", json=body), 400)
+    ledger.add("hostile", inputs=1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["x"] * 30_000,  # 150 kB sent, once answered with 577 MB of vectors
+        ["x"] * 2049,
+        [[1]] * 2049,
+        [[1] * 150_001, [1] * 150_000],  # 300,001 tokens
+    ],
+    ids=["30,000 strings", "2,049 strings", "2,049 token arrays", "300,001 tokens"],
+)
+def test_embedding_inputs_past_openai_s_bounds_are_refused_before_anything_goes_upstream(
+    hostile: httpx.Client, sandbox: SandboxControl, ledger: Ledger, value: list[Any]
+) -> None:
+    body = {"model": "text-embedding-3-small", "input": value}
+    error = assert_openai_4xx(hostile.post("/v1/embeddings", json=body), 400)
+    assert error["param"] == "input"
+    endpoints = sandbox.stats()["endpoints"]
+    assert not any("embed" in name for served in endpoints.values() for name in served)
+    ledger.add("hostile", inputs=1)
+
+
+def test_embedding_inputs_at_openai_s_bounds_are_served(hostile: httpx.Client) -> None:
+    for value in (["token"] * 2048, [[1] * 150_000, [1] * 150_000]):
+        body = {"model": "text-embedding-3-small", "input": value}
+        assert hostile.post("/v1/embeddings", json=body).status_code == 200
+
+
+def test_a_large_body_is_checked_as_a_small_one_is(hostile: httpx.Client, ledger: Ledger) -> None:
+    many = [{"role": "user", "content": "hi"}] * 29_999 + [{"role": "robot", "content": "hi"}]
+    response = hostile.post("/v1/chat/completions", json={**CHAT, "messages": many})  # ~900 kB
+    assert assert_openai_4xx(response, 400)["param"] == "messages[29999].role"
+    ledger.add("hostile", inputs=1)
+
+
+def test_a_body_is_read_only_for_a_client_with_a_valid_key(
+    hostile_url: str, ledger: Ledger
+) -> None:
+    for body in (b"{not json", b"[" * 100_000, nested(2000)):
+        response = httpx.post(
+            f"{hostile_url}/v1/chat/completions",
+            content=body,
+            headers={"content-type": "application/json", "authorization": "Bearer gw_x_prod_y"},
+        )
+        assert_openai_4xx(response, 401)
+        ledger.add("hostile", inputs=1)
+
+
+def test_a_client_that_leaves_mid_body_is_one_log_line_not_a_traceback(
+    settings_for: Callable[..., Settings], tmp_path: Path, ledger: Ledger
+) -> None:
+    log = tmp_path / "gateway.log"
+    with gateway_process(settings_for(), log=log) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                b'{"model": "gpt-4o-mini", "messages": ['
+            )
+        deadline = time.monotonic() + 20
+        while "went away" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(f"{url}/health").status_code == 200
+    text = log.read_text()
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text
+    assert len([line for line in text.splitlines() if "went away" in line]) == 1, text
     ledger.add("hostile", inputs=1)
 
 

@@ -12,9 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from gateway.errors import (
+    UpstreamError,
+    UpstreamResponseTooLarge,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from gateway.providers.base import UpstreamRequest
-from gateway.providers.http1 import Http1Client, UpstreamConnectError, UpstreamDisconnected
+from gateway.providers.http1 import (
+    Http1Client,
+    UpstreamConnectError,
+    UpstreamDisconnected,
+    UpstreamTooLarge,
+)
 from gateway.providers.transport import Transport
 from tests.fixtures.servers import free_port, self_signed_certificate
 
@@ -316,5 +326,109 @@ async def test_the_transport_maps_each_failure_to_the_client_s_status(
         assert type(raised.value) is error
         assert raised.value.status == status  # type: ignore[attr-defined]
         assert "groq" in str(raised.value)
+    finally:
+        await transport.close()
+
+
+# -- the cap on an answer's size ------------------------------------------------------------
+
+
+async def test_an_answer_over_the_cap_is_refused_and_its_connection_closed() -> None:
+    async def big_then_small(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        size = 1001 if request.startswith(b"POST /big ") else 1000
+        return answer(b"x" * size), True
+
+    client = Http1Client(connect_timeout_s=1, read_timeout_s=1, max_body_bytes=1000)
+    try:
+        async with server(big_then_small) as (url, seen):
+            assert await client.request("POST", f"{url}/exact", {}, b"{}") == (200, b"x" * 1000)
+            with pytest.raises(UpstreamTooLarge):
+                await client.request("POST", f"{url}/big", {}, b"{}")
+            await wait_for_the_client_to_close(seen)  # the rest of it is never read
+            assert await client.request("POST", f"{url}/exact", {}, b"{}") == (200, b"x" * 1000)
+        assert [len(requests) for requests in seen.connections] == [2, 1]
+    finally:
+        await client.close()
+
+
+async def test_a_chunked_answer_is_refused_as_it_grows_past_the_cap() -> None:
+    async def endless(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        chunk = b"400\r\n" + b"x" * 0x400 + b"\r\n"
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 64, True
+
+    client = Http1Client(connect_timeout_s=1, read_timeout_s=1, max_body_bytes=10_000)
+    try:
+        async with server(endless) as (url, _):  # 64 KiB declared by no header at all
+            with pytest.raises(UpstreamTooLarge):
+                await client.request("POST", url, {}, b"{}")
+    finally:
+        await client.close()
+
+
+async def test_a_compressed_answer_is_held_to_the_cap_once_decoded() -> None:
+    bomb = gzip.compress(b"0" * 1_000_000)  # about 1 kB on the wire
+
+    async def gzipped(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        return answer(bomb, extra=b"Content-Encoding: gzip\r\n"), True
+
+    client = Http1Client(connect_timeout_s=1, read_timeout_s=1, max_body_bytes=100_000)
+    try:
+        async with server(gzipped) as (url, _):
+            with pytest.raises(UpstreamTooLarge):
+                await client.request("POST", url, {}, b"{}")
+    finally:
+        await client.close()
+
+
+async def test_the_transport_reports_an_answer_over_the_cap_as_a_502_of_its_own() -> None:
+    async def big(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        return answer(b'{"data": "' + b"x" * 5000 + b'"}'), True
+
+    transport = Transport(connect_timeout_s=1, read_timeout_s=1, max_response_bytes=4096)
+    try:
+        async with server(big) as (url, _):
+            with pytest.raises(UpstreamResponseTooLarge) as raised:
+                await transport.post(UpstreamRequest("together", f"{url}/v1", {}, b"{}"))
+        assert raised.value.status == 502
+        assert raised.value.code == "upstream_response_too_large"
+        assert "together" in raised.value.message and "4,096 bytes" in raised.value.message
+    finally:
+        await transport.close()
+
+
+def sse_answer(lines: list[bytes]) -> bytes:
+    body = b"".join(lines)
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+
+async def read_lines(transport: Transport, url: str, received: list[bytes]) -> None:
+    async for line in transport.stream(UpstreamRequest("groq", f"{url}/v1", {}, b"{}")):
+        received.append(line)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b"data: %d\n\n" % i for i in range(1000)],  # 4,096 bytes reached line by line
+        [b"data: 1\n\n", b"data: " + b"x" * 2_000_000 + b"\n\n"],  # a line past any cap
+    ],
+    ids=["many lines", "one endless line"],
+)
+async def test_a_stream_is_cut_off_at_the_cap_with_an_error_of_its_own(lines: list[bytes]) -> None:
+    async def stream(request: bytes, exchange: int) -> tuple[bytes, bool]:
+        return sse_answer(lines), True
+
+    transport = Transport(connect_timeout_s=1, read_timeout_s=1, max_response_bytes=4096)
+    received: list[bytes] = []
+    try:
+        async with server(stream) as (url, _):
+            with pytest.raises(UpstreamResponseTooLarge) as raised:
+                await read_lines(transport, url, received)
+        assert raised.value.code == "upstream_response_too_large" and "groq" in str(raised.value)
+        assert received[:2] == [b"data: 0" if len(lines) > 2 else b"data: 1", b""]
+        assert sum(len(line) + 1 for line in received) <= 4096  # nothing past the cap
     finally:
         await transport.close()

@@ -334,6 +334,32 @@ def test_malformed_ollama_stream_line(http: httpx.Client) -> None:
     assert json.loads(lines[-1])["done"] is True
 
 
+def test_padding_makes_an_answer_longer_but_the_sdk_reads_the_same_answer(
+    openai_client: openai.OpenAI, http: httpx.Client
+) -> None:
+    plain = _chat(openai_client, "")
+    padded = _chat(openai_client, "pad=200000")
+    assert padded.choices[0].message.content == plain.choices[0].message.content
+    streamed: list[Any] = []
+    _stream_chunks(openai_client, "pad=200000", streamed)
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert text == plain.choices[0].message.content
+
+    body = {"model": "gpt-4o", "messages": HELLO}
+    raw = http.post(
+        "/openai/v1/chat/completions",
+        json=body,
+        headers={"authorization": "Bearer k", **fault("pad=200000")},
+    )
+    assert len(raw.content) > 200_000
+    lines = http.post(
+        "/ollama/api/chat",
+        json={"model": "llama3.2", "messages": HELLO},
+        headers=fault("pad=50000"),
+    ).text.splitlines()
+    assert len("".join(lines)) > 50_000 and json.loads(lines[-1])["done"] is True
+
+
 def test_invalid_fault_header_is_refused(http: httpx.Client) -> None:
     response = http.get("/v1/models", headers={"authorization": "Bearer k", **fault("explode=1")})
 

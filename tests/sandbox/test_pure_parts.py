@@ -10,7 +10,17 @@ import pytest
 
 from gateway.sandbox.config import DEFAULT_LATENCY, ProviderLatency, SandboxConfig
 from gateway.sandbox.faults import Fault, FaultBoard, FaultSyntaxError, parse_fault
-from gateway.sandbox.framing import corrupt, corrupt_stream, ndjson, sse, sse_event
+from gateway.sandbox.framing import (
+    PAD_LINE_BYTES,
+    SSE_DONE,
+    corrupt,
+    corrupt_stream,
+    ndjson,
+    pad_body,
+    pad_stream,
+    sse,
+    sse_event,
+)
 from gateway.sandbox.generation import Finish, GenerationRequest, ToolSpec, generate
 from gateway.sandbox.schema_values import sample
 from gateway.sandbox.text import answer_tokens, cut_at_stop, digest, tokenize
@@ -28,6 +38,7 @@ SEED = digest(b"tests")
         ("hang", Fault(hang=True)),
         ("cut=0", Fault(cut_after=0)),
         ("malformed", Fault(malformed=True)),
+        ("pad=100000", Fault(pad_bytes=100_000)),
         (" latency=50 , error=500 ", Fault(latency_ms=50, error_status=500)),
         ("latency=10;cut=3", Fault(latency_ms=10, cut_after=3)),
     ],
@@ -37,7 +48,8 @@ def test_fault_syntax(text: str, expected: Fault) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["boom", "error=200", "error=abc", "latency=-5", "cut=", "hang=1", "error=500@x"]
+    "text",
+    ["boom", "error=200", "error=abc", "latency=-5", "cut=", "hang=1", "error=500@x", "pad=-1"],
 )
 def test_invalid_fault_syntax(text: str) -> None:
     with pytest.raises(FaultSyntaxError):
@@ -188,6 +200,23 @@ def test_corrupted_frames_keep_their_framing_but_not_their_json() -> None:
         with pytest.raises(json.JSONDecodeError):
             json.loads(payload)
     assert corrupt_stream([b"a\n", b"b\n"])[0] == b"a\n"
+
+
+def test_padding_makes_an_answer_longer_and_means_nothing() -> None:
+    body = json.dumps({"id": "x", "choices": []}).encode()
+    padded = pad_body(body, 50_000)
+    assert len(padded) == len(body) + 50_000 and json.loads(padded) == json.loads(body)
+
+    frames = [sse({"n": 1}), sse({"n": 2}), SSE_DONE]
+    stream = pad_stream(frames, 50_000, ndjson=False)
+    assert stream[:2] == frames[:2] and stream[-1] == SSE_DONE  # padding before the last frame
+    padding = stream[2:-1]
+    assert sum(map(len, padding)) >= 50_000
+    assert all(p.startswith(b":") and p.endswith(b"\n\n") for p in padding)  # SSE comments
+    assert max(map(len, padding)) <= PAD_LINE_BYTES
+
+    lines = pad_stream([ndjson({"n": 1}), ndjson({"done": True})], 20_000, ndjson=True)
+    assert all(not line.strip() for line in lines[1:-1]) and sum(map(len, lines[1:-1])) >= 20_000
 
 
 def test_latency_configuration() -> None:
