@@ -21,6 +21,7 @@ from gateway.execution import ExecutionLimits, Executor
 from gateway.health.breaker import BreakerPolicy
 from gateway.health.breaker_store import RedisBreakerStore
 from gateway.health.platform_limit import PlatformRateLimiter
+from gateway.health.processes import ProcessWatch
 from gateway.health.store import HealthStore
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
@@ -52,10 +53,13 @@ class Gateway:
     health: HealthStore
     # Tenants' own provider keys, cached in this process (the router reads them).
     vault: CredentialVault
+    # The supervised processes' state, as /health and /metrics report it.
+    processes: ProcessWatch
     embedded_redis: Any = None
     _discovery: asyncio.Task[None] | None = None
     _listener: asyncio.Task[None] | None = None
     _factors: asyncio.Task[None] | None = None
+    _processes: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -115,12 +119,17 @@ class Gateway:
                 redis, MiniLMEmbedder(threads=settings.cache_model_threads), wire=wire
             ),
         )
-        return cls(settings, redis, wire, engine, transport, pipeline, health, vault, embedded)
+        watch = ProcessWatch(redis)
+        return cls(
+            settings, redis, wire, engine, transport, pipeline, health, vault, watch, embedded
+        )
 
     async def start(self) -> None:
         """Background work of a running gateway: hearing of organizations' changes, and
         rediscovering local models."""
         loop = asyncio.get_running_loop()
+        await self.processes.refresh()  # /health knows from its first answer
+        self._processes = loop.create_task(self.processes.run())
         self._factors = loop.create_task(self.pipeline.factors.run())
         self._listener = loop.create_task(
             listen_for_changes(
@@ -143,7 +152,7 @@ class Gateway:
             await asyncio.sleep(every_s)
 
     async def close(self) -> None:
-        for task in (self._discovery, self._listener, self._factors):
+        for task in (self._discovery, self._listener, self._factors, self._processes):
             if task is not None:
                 task.cancel()
         await self.pipeline.drain()

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         """Always 200 while this process serves; "degraded" when a supervised process is
         down or restarting, or RouterAI's Redis does not answer."""
         body: dict[str, object] = {"status": "ok", "sandbox": settings.sandbox_mode}
-        if (reported := await processes.read(gateway.redis)) is None:
+        if (reported := gateway.processes.reported) is None:
             body.update(status="degraded", redis="unreachable")
         else:
             body.update(processes.report(*reported))
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not bearer_matches(request.headers.get("authorization"), settings.metrics_token):
             return error_response(metrics_refused())
         text = gateway.pipeline.metrics.render()
-        if (reported := await processes.read(gateway.redis)) is not None:
+        if (reported := gateway.processes.reported) is not None:
             text += process_lines(*reported)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 

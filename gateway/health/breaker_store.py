@@ -16,12 +16,13 @@ once. `MemoryBreakerStore` is the same contract in one process, for tests.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 from gateway.health.breaker import (
     CLOSED,
@@ -34,6 +35,8 @@ from gateway.health.breaker import (
     to_ms,
 )
 from gateway.health.scripts import ALLOW_SCRIPT, RECORD_SCRIPT
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "gw:breaker:"
 _FIELDS = ("s", "c", "ws", "wt", "wf", "o", "p")
@@ -127,6 +130,8 @@ class RedisBreakerStore:
         try:
             await asyncio.sleep(self._flush_s)
             await self.flush()
+        except RedisError as exc:  # successes only: a breaker closed stays closed without them
+            logger.warning("dropped a batch of breaker successes: %s", exc)
         finally:
             self._flusher = None
 

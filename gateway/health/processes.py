@@ -3,8 +3,8 @@
 Every supervisor (`routerai worker`, `routerai up`) writes one entry per child into the
 hash `gw:processes`, field `<host>/<name>`: whether it runs, how often it was started
 again, and when the supervisor last confirmed it (every `HEARTBEAT_S`). The gateway's
-`/health` and `/metrics` read the hash, so a restart shows as "degraded" on every gateway,
-whichever machine it happened on.
+`/health` and `/metrics` read the hash (`ProcessWatch`, once a second), so a restart shows
+as "degraded" on every gateway, whichever machine it happened on.
 
 An entry whose heartbeat is older than `STALE_MS` belongs to a supervisor that stopped
 without saying so (killed): its processes count as down. After `FORGET_MS` the entry is
@@ -99,6 +99,25 @@ def report(statuses: list[ProcessStatus], now_ms: int) -> dict[str, Any]:
         "status": "ok" if all(status.up(now_ms) for status in statuses) else "degraded",
         "processes": processes,
     }
+
+
+class ProcessWatch:
+    """The supervised processes as last read from Redis, re-read every `every_s` by `run` (a
+    background task), so `/health` and `/metrics` answer from memory: a health check that
+    waited on Redis would wait behind whatever else the process is doing."""
+
+    def __init__(self, client: aioredis.Redis, *, every_s: float = 1.0) -> None:
+        self._client = client
+        self._every_s = every_s
+        self.reported: tuple[list[ProcessStatus], int] | None = None
+
+    async def refresh(self) -> None:
+        self.reported = await read(self._client)
+
+    async def run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self._every_s)
 
 
 async def read(client: aioredis.Redis) -> tuple[list[ProcessStatus], int] | None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from gateway.api.app import create_app
+from gateway.budget.period import budget_period_at
+from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session, tenant_session
 from gateway.settings import Settings
@@ -23,6 +28,20 @@ class Tenant:
     org: Organization
     key: str
     key_id: str
+
+
+def settled_spend(redis_url: str, tenant: Tenant) -> tuple[int, int]:
+    """(tokens, micro-USD) settled in the tenant's current budget period, as Redis holds it."""
+
+    async def read() -> tuple[int, int]:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            period = budget_period_at(time.time(), tenant.org.budget_reset_day)
+            return await RedisAdmissionStore(client).spend(str(tenant.org.id), period.id)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(read())
 
 
 @pytest.fixture

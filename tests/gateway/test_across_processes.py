@@ -15,13 +15,11 @@ from sqlalchemy import Engine
 
 from gateway.billing.plans import PlanName
 from gateway.budget import factors
-from gateway.budget.period import budget_period_at
-from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.db.models import Organization
 from gateway.db.sessions import system_session
 from gateway.settings import Settings
 from gateway.tenancy.changes import forget_org
-from tests.gateway.conftest import Tenant
+from tests.gateway.conftest import Tenant, settled_spend
 from tests.gateway.processes import gateway_processes
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20}
@@ -46,18 +44,6 @@ async def fire_all(
 
 def fire(urls: list[str], key: str, count: int) -> list[int]:
     return [response.status_code for response in asyncio.run(fire_all(urls, key, count))]
-
-
-def settled_spend(redis_url: str, tenant: Tenant) -> tuple[int, int]:
-    async def read() -> tuple[int, int]:
-        client = aioredis.Redis.from_url(redis_url)
-        try:
-            period = budget_period_at(time.time(), tenant.org.budget_reset_day)
-            return await RedisAdmissionStore(client).spend(str(tenant.org.id), period.id)
-        finally:
-            await client.aclose()
-
-    return asyncio.run(read())
 
 
 def test_a_rate_limit_holds_exactly_across_two_processes(

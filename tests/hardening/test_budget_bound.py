@@ -11,22 +11,18 @@ whichever is larger; for tokens likewise.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
 from gateway.api.app import create_app
-from gateway.budget.period import budget_period_at
-from gateway.budget.redis_store import RedisAdmissionStore
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from tests.fixtures.servers import serve_in_thread
-from tests.gateway.conftest import Tenant
+from tests.gateway.conftest import Tenant, settled_spend
 from tests.hardening.ledger import Ledger
 from tests.hardening.traffic import wait_for
 
@@ -56,18 +52,6 @@ def fire(url: str, key: str, count: int) -> list[httpx.Response]:
     return asyncio.run(_fire(url, key, count))
 
 
-def settled(redis_url: str, tenant: Tenant) -> tuple[int, int]:
-    async def read() -> tuple[int, int]:
-        client = aioredis.Redis.from_url(redis_url)
-        try:
-            period = budget_period_at(time.time(), tenant.org.budget_reset_day)
-            return await RedisAdmissionStore(client).spend(str(tenant.org.id), period.id)
-        finally:
-            await client.aclose()
-
-    return asyncio.run(read())
-
-
 def spend_of(served: list[httpx.Response]) -> tuple[int, int]:
     tokens = sum(r.json()["usage"]["total_tokens"] for r in served)
     micro = sum(round(float(r.headers["x-routerai-cost-usd"]) * 1_000_000) for r in served)
@@ -82,7 +66,7 @@ def check_the_bound(
     assert served, "the budget admits at least one request"
     assert {r.json()["error"]["code"] for r in refused} <= {"insufficient_quota"}
     # every settle is in: the counters equal what the answers say was used
-    wait_for(lambda: settled(redis_url, tenant) == spend_of(served), timeout_s=30)
+    wait_for(lambda: settled_spend(redis_url, tenant) == spend_of(served), timeout_s=30)
     spent = dict(zip(("tokens", "usd"), spend_of(served), strict=True))
     costliest = [max(spend_of([r])[i] for r in served) for i in (0, 1)]
     one = dict(zip(("tokens", "usd"), costliest, strict=True))

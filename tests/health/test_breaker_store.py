@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 
 from gateway.health.breaker import CLOSED, BreakerStatus, admit, record, to_ms
 from gateway.health.breaker_store import BreakerStore, RedisBreakerStore
 from gateway.routing.eligibility import CredentialSource, credential_key
+from tests.hardening.services import private_redis
 from tests.health.conftest import POLICY
 
 T0 = 1_800_000_000.0
@@ -166,6 +169,22 @@ async def test_successes_on_a_closed_breaker_are_batched_and_still_counted(
     assert (await store.state(PLATFORM)).window_total == 0  # nothing sent yet
     await store.flush()
     assert (await store.state(PLATFORM)).window_total == 10
+
+
+async def test_successes_whose_flush_finds_redis_gone_are_dropped_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with private_redis(tmp_path) as server:
+        client = aioredis.Redis.from_url(server.url)
+        store = RedisBreakerStore(client, POLICY, cache_ttl_s=60, flush_s=0.05)
+        assert await store.allow(PLATFORM, T0)
+        await store.record(PLATFORM, True, T0)  # counted here, sent by the flusher
+        server.stop()
+        await asyncio.sleep(0.5)
+        await client.aclose()
+
+    assert store._flusher is None  # it ended, without an exception left unretrieved
+    assert "dropped a batch of breaker successes" in caplog.text
 
 
 async def test_a_failure_carries_the_successes_before_it(async_redis: aioredis.Redis) -> None:
