@@ -314,9 +314,11 @@ def redis_restart(tree: Path, admin_url: str) -> dict[str, Any]:
 
 def redis_loss(tree: Path, admin_url: str) -> dict[str, Any]:
     with stack(tree, admin_url, persistent=False) as s:
-        _, key = s.tenant(plan="growth", monthly_usd_budget=300)
+        org_id, key = s.tenant(plan="growth", monthly_usd_budget=300)
         before = _spend_until_refused(s.url, key)
-        time.sleep(2)  # ingested
+        deadline = time.monotonic() + 60
+        while len(s.rows(org_id)) < before and time.monotonic() < deadline:
+            time.sleep(0.5)  # until ingested: the database is what outlives Redis
         s.redis.stop()
         s.redis.start()
         time.sleep(2)
