@@ -37,7 +37,7 @@ from gateway.background import BackgroundTasks, Meanwhile
 from gateway.budget.admission import AdmissionStore, admission_for, limits_for
 from gateway.budget.factors import PromptFactors
 from gateway.budget.rejection import rejection_error
-from gateway.budget.worst_case import output_within_a_minute, worst_case
+from gateway.budget.worst_case import capped, output_param, output_within_a_minute, worst_case
 from gateway.cache.replay import StreamAssembler
 from gateway.cache.semantic import CacheHit, SemanticCache
 from gateway.errors import GatewayError, InvalidRequest, UpstreamError
@@ -191,7 +191,7 @@ class Pipeline:
             requested=requested_output(ctx.body) if chat else None,
             choices=ctx.choices,
             prompt_param="messages" if chat else "input",
-            output_param=_output_param(ctx.body),
+            output_param=output_param(ctx.body),
         )
         worst = worst_case(ctx.prompt_estimate, output, ctx.candidates, self.factors.of)
         ctx.admission = admission_for(
@@ -360,16 +360,8 @@ class InvalidStreamEnd(GatewayError):
 
 
 def upstream_body(ctx: RequestContext, candidate: Candidate) -> dict[str, Any]:
-    """The body `candidate` is sent: the client's, with `max_tokens` lowered to the output
-    the admission reserved when that is less than the candidate would produce."""
-    cap = ctx.output_cap
-    if cap is None or cap >= candidate.output_tokens:
-        return ctx.body
-    return {**ctx.body, _output_param(ctx.body): cap}
-
-
-def _output_param(body: dict[str, Any]) -> str:
-    return "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    """The body `candidate` is sent (`gateway.budget.worst_case.capped`)."""
+    return capped(ctx.body, ctx.output_cap, candidate.output_tokens)
 
 
 def _readable(count: Callable[[Any, str], int], value: Any, tokenizer: str) -> int:

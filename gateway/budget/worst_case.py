@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.budget.admission import Limits
 from gateway.budget.factors import prompt_reserve
@@ -91,3 +92,17 @@ def output_within_a_minute(
     if requested is not None:
         return output_tokens
     return min(output_tokens, room, max(limit // IMPLICIT_OUTPUT_SHARE, choices))
+
+
+def capped(body: dict[str, Any], cap: int | None, would_write: int) -> dict[str, Any]:
+    """The body a candidate that `would_write` output tokens per choice is sent: `body`, with
+    its `max_tokens` lowered to `cap` (what the admission reserved per choice) when that is
+    less, so the provider never writes more than was reserved."""
+    if cap is None or cap >= would_write:
+        return body
+    return {**body, output_param(body): cap}
+
+
+def output_param(body: dict[str, Any]) -> str:
+    """The request's name for its output limit (`max_completion_tokens` where it uses it)."""
+    return "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
