@@ -21,10 +21,10 @@ from starlette.applications import Starlette
 from gateway.api.app import create_app
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
+from tests.fixtures.processes import wait_for
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant, settled_spend
 from tests.hardening.ledger import Ledger
-from tests.hardening.traffic import wait_for
 
 MODEL = "gpt-4o-mini"
 BODY = {"model": MODEL, "messages": [{"role": "user", "content": "." * 4000}], "max_tokens": 1}

@@ -31,12 +31,13 @@ from gateway.pipelined_redis import ReplyLost
 from gateway.sandbox.control_client import SandboxControl
 from gateway.settings import Settings
 from gateway.usage import USAGE_STREAM
+from tests.fixtures.processes import wait_for
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import settings_env
 from tests.hardening.ledger import Ledger
 from tests.hardening.services import PrivateRedis, TcpProxy
-from tests.hardening.traffic import KINDS, Outcome, logged_ids, send, wait_for
+from tests.hardening.traffic import KINDS, Outcome, logged_ids, send
 
 ROOT = Path(__file__).resolve().parents[2]
 

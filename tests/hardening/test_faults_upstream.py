@@ -30,10 +30,11 @@ from tests.billing.conftest import (  # noqa: F401  (fixtures)
     synced_stripe,
 )
 from tests.billing.fake_stripe import FakeStripe
+from tests.fixtures.processes import wait_for
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.gateway.conftest import Tenant
 from tests.hardening.ledger import Ledger
-from tests.hardening.traffic import CHAT, Outcome, logged_ids, send, wait_for
+from tests.hardening.traffic import CHAT, Outcome, logged_ids, send
 from workers.ingest import IngestConfig, ensure_group, ingest_once
 
 # (provider, fault): each armed for one request, then a request that meets it.

@@ -23,10 +23,11 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from gateway.settings import Settings
+from tests.fixtures.processes import wait_for
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import settings_env
 from tests.hardening.services import PrivateRedis
-from tests.hardening.traffic import logged_ids, send, wait_for
+from tests.hardening.traffic import logged_ids, send
 from workers.queues import DEFAULT
 
 ROOT = Path(__file__).resolve().parents[2]

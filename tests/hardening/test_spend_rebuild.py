@@ -25,12 +25,13 @@ from sqlalchemy import Engine
 from gateway.api.app import create_app
 from gateway.settings import Settings
 from gateway.usage import USAGE_STREAM
+from tests.fixtures.processes import wait_for
 from tests.fixtures.servers import serve_in_thread
 from tests.gateway.conftest import Tenant
 from tests.gateway.processes import settings_env
 from tests.hardening.ledger import Ledger
 from tests.hardening.services import PrivateRedis, private_redis
-from tests.hardening.traffic import logged_ids, wait_for
+from tests.hardening.traffic import logged_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 # gpt-4o at $2.50 / $10 per million: about 190 micro-USD a request.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +89,3 @@ def logged_ids(engine: Engine, tenant: Tenant) -> list[str]:
     with tenant_session(engine, tenant.org.id) as session:
         rows = session.execute(text("SELECT request_id FROM request_logs"))
         return [str(row) for row in rows.scalars()]
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 60, every_s: float = 0.1) -> Any:
-    """Poll until `condition()` is truthy; fail after `timeout_s` (a bound, not a measure)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(every_s)
-    return value

@@ -6,16 +6,15 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 
 from gateway.health.processes import PROCESSES_KEY, ProcessStatus
 from routerai.supervisor import Backoff, Child, Supervisor
+from tests.fixtures.processes import alive, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FOREVER = Child("steady", ("tests.routerai.child",))
@@ -37,14 +36,6 @@ def test_the_wait_doubles_up_to_30_s_and_starts_over_after_a_minute_of_running(
     previous_s: float | None, ran_s: float, wait_s: float
 ) -> None:
     assert Backoff().after(previous_s, ran_s) == wait_s
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 15) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return value
 
 
 @pytest.fixture
@@ -142,7 +133,7 @@ def test_a_stop_ends_every_child_and_takes_back_the_reports(
 
     supervisor.stop()
 
-    assert all(pid is not None and not _alive(pid) for pid in pids)
+    assert all(pid is not None and not alive(pid) for pid in pids)
     assert reported(redis_client) == {}
 
 
@@ -170,11 +161,3 @@ def test_redis_out_of_reach_does_not_stop_the_supervisor() -> None:
     supervisor.stop()
 
     assert len(lines) == 1
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -15,10 +15,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +26,7 @@ from sqlalchemy import text
 from gateway.db.engine import make_engine
 from gateway.db.sessions import tenant_session
 from routerai.admin import find_org
+from tests.fixtures.processes import alive, child_running, descendants, wait_for
 from tests.fixtures.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,14 +81,6 @@ def up(tmp_path: Path) -> Iterator[Up]:
                 process.wait()
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return value
-
-
 @dataclass
 class Traffic:
     """Chats and `/health` calls, one after another, until stopped."""
@@ -114,27 +106,6 @@ class Traffic:
                 except httpx.HTTPError as exc:
                     self.failed.append(repr(exc))
                 time.sleep(0.05)
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listing:
-            return [int(child) for child in listing.read().split()]
-    except FileNotFoundError:
-        return []
-
-
-def child_running(pid: int, *args: str) -> int | None:
-    """The child of `pid` that runs `python -m <args>`."""
-    wanted = [arg.encode() for arg in args]
-    for child in children(pid):
-        try:
-            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                if cmdline.read().split(b"\0")[2 : 2 + len(wanted)] == wanted:
-                    return child
-        except FileNotFoundError:
-            continue
-    return None
 
 
 def rows(database_url: str) -> int:
@@ -191,16 +162,3 @@ def restarts(url: str, process: str) -> int:
         if line.startswith("routerai_process_restarts_total{") and f'process="{process}"' in line:
             return int(line.rsplit(" ", 1)[1])
     return 0
-
-
-def descendants(pid: int) -> list[int]:
-    found = children(pid)
-    return found + [grandchild for child in found for grandchild in descendants(child)]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False

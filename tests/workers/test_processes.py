@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from socket import gethostname
 from typing import Any
@@ -21,6 +20,7 @@ from gateway.db.models import RequestLog, UsageDaily
 from gateway.db.sessions import tenant_session
 from gateway.health.processes import PROCESSES_KEY, ProcessStatus
 from gateway.usage import USAGE_STREAM
+from tests.fixtures.processes import alive, child_running, children, wait_for
 from tests.gateway.conftest import Tenant
 from tests.workers.conftest import Spawn
 from workers.ingest import GROUP
@@ -36,14 +36,6 @@ def serve(gateway_url: str, tenant: Tenant, count: int) -> list[str]:
         responses = [http.post("/v1/chat/completions", json=BODY) for _ in range(count)]
     assert {response.status_code for response in responses} == {200}
     return [response.headers["x-request-id"] for response in responses]
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 30) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def logged(engine: Engine, tenant: Tenant) -> set[str]:
@@ -129,12 +121,12 @@ def test_routerai_worker_runs_every_process_and_stops_cleanly(
     queue = Queue(DEFAULT, connection=redis_client)
     wait_for(lambda: queue.finished_job_registry.count >= 3)
     assert queue.failed_job_registry.count == 0
-    children = _children(worker.pid)
-    assert len(children) == 4
+    started = children(worker.pid)
+    assert len(started) == 4
 
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-    assert not [pid for pid in children if _alive(pid)]
+    assert not [pid for pid in started if alive(pid)]
 
 
 def test_routerai_worker_starts_a_killed_child_again_and_loses_no_usage(
@@ -143,42 +135,18 @@ def test_routerai_worker_starts_a_killed_child_again_and_loses_no_usage(
     worker = spawn("routerai", "worker")
     served = serve(gateway_url, tenant, 5)
     wait_for(lambda: logged(engine, tenant) == set(served))
-    ingest = _child_running(worker.pid, "ingest")
+    ingest = child_running(worker.pid, "workers", "ingest")
 
     os.kill(ingest, signal.SIGKILL)
     served += serve(gateway_url, tenant, 5)  # while no consumer runs
-    again = wait_for(lambda: (pid := _child_running(worker.pid, "ingest")) != ingest and pid)
+    again = wait_for(
+        lambda: (pid := child_running(worker.pid, "workers", "ingest")) != ingest and pid
+    )
 
     wait_for(lambda: logged(engine, tenant) == set(served))
     assert worker.poll() is None and again != ingest
-    assert len(_children(worker.pid)) == 4
+    assert len(children(worker.pid)) == 4
     status = ProcessStatus.decode(redis_client.hget(PROCESSES_KEY, f"{gethostname()}/ingest"))  # type: ignore[arg-type]
     assert (status.restarts, status.last_exit) == (1, -signal.SIGKILL)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-
-
-def _child_running(pid: int, kind: str) -> int | None:
-    """The child of `pid` that runs `python -m workers <kind>`, if any."""
-    for child in _children(pid):
-        try:
-            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                args = cmdline.read().split(b"\0")
-        except FileNotFoundError:
-            continue
-        if args[2:4] == [b"workers", kind.encode()] and _alive(child):
-            return child
-    return None
-
-
-def _children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        return [int(child) for child in listing.read().split()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
